@@ -1,0 +1,1 @@
+"""Floating-point implementations (numpy / scipy / torch) checked against theory/."""

@@ -1,0 +1,65 @@
+"""Bad input raises one clear error naming the argument (DESIGN.md conventions)."""
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from numerics.data import exact_moment_design, sample_gmm
+from numerics.kernels import empirical_ntk, linear_ntk
+from numerics.models import DeepLinear, OneLayerLinear
+from numerics.training import gradient_descent
+from theory import GMM
+
+MEANS = [[1, 0], [0, 1]]
+
+CASES = [
+    ("weights not summing to 1", lambda: GMM.from_arrays([0.5, 0.6], MEANS, [1, -1], [0, 0]), ValueError, "sum to 1"),
+    ("negative weight", lambda: GMM.from_arrays([1.5, -0.5], MEANS, [1, -1], [0, 0]), ValueError, r"weight must be >= 0"),
+    ("negative variance", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, -1], [0, -1]), ValueError, r"variances\[0\] must be >= 0"),
+    ("NaN variance", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, -1], [0, math.nan]), ValueError, r"variances\[1\] must be finite"),
+    ("label not +-1", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, 0], [0, 0]), ValueError, r"label must be -1 or \+1"),
+    ("mismatched dims", lambda: GMM.from_arrays([0.5, 0.5], [[1, 0], [0, 1, 0]], [1, -1], [0, 0]), ValueError, "mean and variances must be 2 x 1"),
+    ("missing label", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1], [0, 0]), ValueError, "labels must have one entry per cluster"),
+    ("no clusters", lambda: GMM([]), ValueError, "at least one cluster"),
+    ("rho above 1", lambda: GMM.canonical(1, 1, 1.2, 0), ValueError, r"rho must lie in \[0, 1\]"),
+    ("rho below 0", lambda: GMM.canonical(1, 1, -0.1, 0), ValueError, r"rho must lie in \[0, 1\]"),
+    ("rho NaN", lambda: GMM.canonical(1, 1, math.nan, 0), ValueError, "rho must be finite"),
+    ("negative var", lambda: GMM.canonical(1, 1, 0.9, -1), ValueError, "var must be >= 0"),
+    ("negative core var", lambda: GMM.canonical(1, 1, 0.9, 1, var_core=-1), ValueError, "var_core must be >= 0"),
+    ("dim too small", lambda: GMM.canonical(1, 1, 0.9, 1, dim=1), ValueError, "dim must be an integer >= 2"),
+    ("string alpha", lambda: GMM.canonical("1", 1, 0.9, 1), TypeError, "alpha must be a real number"),
+    ("symbolic weights cannot be sampled", lambda: sample_gmm(GMM.canonical(1, 1, sp.Symbol("rho"), 0), 5, seed=0),
+     ValueError, "weights must be numeric"),
+    ("n not positive", lambda: sample_gmm(GMM.canonical(1, 1, 0.5, 0), 0, seed=0), ValueError, "n must be a positive integer"),
+    ("seed missing", lambda: sample_gmm(GMM.canonical(1, 1, 0.5, 0), 5, seed=None), TypeError, "seed must be an int"),
+    ("counts mismatch", lambda: sample_gmm(GMM.canonical(1, 1, 0.5, 0), 5, seed=0, counts=[1, 1, 1]), ValueError, "counts must be 4"),
+    ("design too large", lambda: exact_moment_design(GMM.canonical(1, 1, Fraction(1, 3) + Fraction(1, 10**9), 0)),
+     ValueError, "max_points"),
+    ("NaN data to linear_ntk", lambda: linear_ntk(np.array([[np.nan, 1.0]])), ValueError, "X1 must be finite"),
+    ("1-D data to linear_ntk", lambda: linear_ntk(np.ones(3)), ValueError, "X1 must be a 2-D array"),
+    ("column mismatch", lambda: linear_ntk(np.ones((2, 3)), np.ones((2, 2))), ValueError, "same number of columns"),
+    ("NaN data to empirical_ntk", lambda: empirical_ntk(OneLayerLinear(2), torch.tensor([[math.nan, 0.0]], dtype=torch.float64)),
+     ValueError, "X1 must be finite"),
+    ("unknown NTK method", lambda: empirical_ntk(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64), method="magic"),
+     ValueError, "method must be 'auto' or one of"),
+    ("sample shape mismatch", lambda: empirical_ntk(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64), torch.ones(2, 3, dtype=torch.float64)),
+     ValueError, "same sample shape"),
+    ("width zero", lambda: DeepLinear(3, 0, 2, seed=0), ValueError, "width must be a positive integer"),
+    ("unstable step", lambda: gradient_descent(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64),
+                                               torch.ones(2, dtype=torch.float64), eta=-1.0, steps=3), ValueError, "eta must be"),
+]
+
+
+@pytest.mark.parametrize("make, error, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_raises_a_clear_error(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_symbolic_parameters_are_allowed():
+    rho = sp.Symbol("rho", positive=True)
+    gmm = GMM.canonical(1, 2, rho, sp.Symbol("s", positive=True) ** 2)
+    assert sp.simplify(sum(gmm.weights)) == 1

@@ -1,0 +1,50 @@
+"""L1: every linear network's NTK is c x.x' (THEORY.md 3)."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from numerics.experiments.linear import deep_linear_width_convergence, one_layer_ntk_error
+from numerics.kernels import empirical_ntk
+from numerics.models import DeepLinear
+from numerics.tolerances import WIDTH_SLOPE
+from theory.strategies import seeds
+
+pytestmark = pytest.mark.claim("L1")
+
+
+def _inputs(seed, n, d):
+    return np.random.default_rng(seed).standard_normal((n, d))
+
+
+@given(seed=seeds(), n=st.integers(1, 12), d=st.integers(1, 8), method=st.sampled_from(["jacobian", "ntvp"]))
+def test_one_layer_empirical_ntk_is_the_gram_exactly(seed, n, d, method):
+    # Each entry is one dot product of length d: relative error <= d eps.
+    assert one_layer_ntk_error(_inputs(seed, n, d), method=method) <= 4 * d * np.finfo(float).eps
+
+
+@given(seed=seeds(), depth=st.integers(1, 3), width=st.integers(1, 16))
+def test_jacobian_and_ntvp_strategies_agree(seed, depth, width):
+    X = torch.tensor(_inputs(seed, 5, 4))
+    model = DeepLinear(4, width, depth, seed=seed % 1000)
+    a, b = empirical_ntk(model, X, method="jacobian"), empirical_ntk(model, X, method="ntvp")
+    assert torch.max(torch.abs(a - b)) <= 1e-12 * torch.max(torch.abs(a))
+
+
+@settings(max_examples=3)
+@given(seed=seeds(), depth=st.sampled_from([2, 3]))
+def test_deep_linear_ntk_converges_at_rate_one_over_sqrt_width(seed, depth):
+    """Widths 16x apart, 4 seeds averaged (THEORY.md 8: the error itself is random).
+    Theory: error ~ C / sqrt(width), slope -1/2, within WIDTH_SLOPE (see numerics.tolerances)."""
+    X = _inputs(seed, 6, 5)
+    result = deep_linear_width_convergence(X, depth, (16, 256, 4096), seeds=range(seed % 97, seed % 97 + 4))
+    assert np.all(np.diff(result.errors) < 0)
+    assert abs(result.slope + 0.5) < WIDTH_SLOPE
+
+
+def test_negative_control_one_layer_limit_is_not_the_deep_one():
+    """A depth-2 NTK does not converge to the one-layer x.x'/d: error stays O(1) at width 4096."""
+    X = _inputs(0, 6, 5)
+    limit = X @ X.T / 5
+    K = empirical_ntk(DeepLinear(5, 4096, 2, seed=0), torch.tensor(X), method="ntvp").numpy()
+    assert np.linalg.norm(K - limit) / np.linalg.norm(limit) > 0.5

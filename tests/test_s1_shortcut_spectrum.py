@@ -1,0 +1,97 @@
+"""S1 and its controls N1: shortcut features are the top eigenfunctions (THEORY.md 4)."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import assume, given, strategies as st
+
+from numerics.data import MixtureArrays
+from numerics.experiments.linear import aligned_direction_sin
+from theory import GMM, linear
+from theory.strategies import correlations, margins, orthogonal_gmms, variances
+
+
+def _numeric_eigenvalues(alpha, beta, p, var):
+    M = MixtureArrays.from_gmm(GMM.canonical(alpha, beta, (1 + p) / 2, var)).second_moment
+    return np.linalg.eigvalsh(M)[::-1]
+
+
+@pytest.mark.claim("S1")
+def test_symbolic_derivatives_have_the_sign_of_p():
+    """d eig_+/dp = p * (positive) and d eig_-/dp = p * (negative): the square root's radicand is
+    (alpha^2 - beta^2)^2 + 4 p^2 alpha^2 beta^2 >= 0, so replacing its root by a positive symbol
+    lets SymPy decide the sign."""
+    plus, minus = linear.canonical_eigenvalues()
+    a, b, p = linear.ALPHA, linear.BETA, linear.P
+    radicand = (a**2 - b**2) ** 2 + 4 * p**2 * a**2 * b**2
+    root = sp.Symbol("root", positive=True)
+    [sqrt_term] = [t for t in sp.preorder_traversal(plus) if isinstance(t, sp.Pow) and t.exp == sp.Rational(1, 2)]
+    assert sp.expand(sqrt_term.base - radicand) == 0
+    assert sp.simplify(sp.diff(plus, p) / p).subs(sqrt_term, root).is_positive
+    assert sp.simplify(sp.diff(minus, p) / p).subs(sqrt_term, root).is_negative
+
+
+@pytest.mark.claim("S1")
+@given(ab=margins(), var=variances(), p1=correlations(), p2=correlations())
+def test_eigenvalues_are_monotone_in_the_imbalance(ab, var, p1, p2):
+    assume(abs(p1) < abs(p2))
+    lo, hi = _numeric_eigenvalues(*ab, p1, var), _numeric_eigenvalues(*ab, p2, var)
+    assert hi[0] > lo[0] and hi[1] < lo[1]
+    gap = hi[0] - hi[1]
+    a, b = map(float, ab)
+    assert gap == pytest.approx(2 * np.sqrt(((a * a - b * b) / 2) ** 2 + float(p2) ** 2 * a * a * b * b), rel=1e-12)
+
+
+@pytest.mark.claim("S1")
+@given(ab=margins(), var=variances(), rho=st.fractions(Fraction(1, 2), 1, max_denominator=200))
+def test_top_eigenvector_tends_to_the_aligned_mean(ab, var, rho):
+    """Davis-Kahan around rho = 1 (A rank one, gap alpha^2 + beta^2, ||E|| = (1 - p) alpha beta):
+    sin <= 2 (1 - p) alpha beta / (alpha^2 + beta^2), so sin -> 0 as rho -> 1."""
+    a, b = map(float, ab)
+    p = 2 * float(rho) - 1
+    sin = aligned_direction_sin(GMM.canonical(*ab, rho, var))
+    assert sin <= 2 * (1 - p) * a * b / (a * a + b * b) + 1e-12
+
+
+@pytest.mark.claim("S1")
+@given(gmm=orthogonal_gmms(m=3))
+def test_orthogonal_means_rank_features_by_weight_times_squared_norm(gmm):
+    arrays = MixtureArrays.from_gmm(gmm)
+    score = arrays.weights * np.sum(arrays.means**2, axis=1)
+    order = np.argsort(-score)
+    assume(score[order[0]] > score[order[1]] * (1 + 1e-9))
+    top_value, top_vector = linear.population_eigenpairs(gmm)[0]
+    top_cluster_direction = arrays.means[order[0]] / np.linalg.norm(arrays.means[order[0]])
+    assert float(top_value) == pytest.approx(score[order[0]] + arrays.variances[0, 0], rel=1e-12)
+    assert abs(np.array([float(x) for x in top_vector]) @ top_cluster_direction) == pytest.approx(1, abs=1e-12)
+
+
+@pytest.mark.claim("N1")
+def test_control_no_imbalance_no_core_bias_mixing_symbolically():
+    gmm = GMM.canonical(linear.ALPHA, linear.BETA, sp.Rational(1, 2), linear.S**2)
+    for _, u in linear.population_eigenpairs(gmm):
+        assert sp.simplify(u[0] * u[1]) == 0
+
+
+@pytest.mark.claim("N1")
+@given(ab=margins(), var=variances(), p=correlations())
+def test_control_mixing_appears_exactly_when_p_is_nonzero(ab, var, p):
+    """The control has power: core-bias mixing u_core u_bias of the top eigenvector is 0 iff p = 0."""
+    gmm = GMM.canonical(*ab, (1 + p) / 2, var)
+    mixing = [sp.simplify(u[0] * u[1]) for _, u in linear.population_eigenpairs(gmm)]
+    assert all(m == 0 for m in mixing) == (p == 0)
+
+
+@pytest.mark.claim("N1")
+@given(norm=st.fractions(Fraction(1, 5), 3, max_denominator=20), var=variances())
+def test_control_equal_weights_give_no_ordering_by_alignment(norm, var):
+    """Orthogonal clusters of equal norm: equal weights -> one repeated eigenvalue (no cluster is
+    preferred); tilting one weight up makes that cluster's direction strictly the top one."""
+    means = [[norm, 0, 0], [0, norm, 0], [0, 0, norm]]
+    equal = GMM.from_arrays([Fraction(1, 3)] * 3, means, [1, -1, 1], [var] * 3)
+    values = {sp.simplify(v) for v, _ in linear.population_eigenpairs(equal)}
+    assert len(values) == 1
+    tilted = GMM.from_arrays([Fraction(1, 2), Fraction(1, 4), Fraction(1, 4)], means, [1, -1, 1], [var] * 3)
+    (top, u), (second, _) = linear.population_eigenpairs(tilted)[:2]
+    assert top > second and abs(u[0]) == 1

@@ -1,0 +1,119 @@
+"""The linear-network NTK on a cluster model, derived by SymPy (THEORY.md sections 3-5).
+
+Every linear network's NTK is c x.x' (claim L1), so its population operator has the
+eigenfunctions of the second moment M = E[x x^T] = A + S with A = U Pi U^T the mean part
+and S the mixture-averaged noise covariance (claim L2). Everything here is DERIVED from the
+clusters: moments are summed, eigenpairs come from SymPy's eigen-decomposition or from the
+characteristic polynomial of the m x m weighted Gram H = Pi^1/2 G Pi^1/2, weights from a
+linear solve.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from theory.gmm import GMM
+
+
+def mean_moment(gmm: GMM) -> sp.Matrix:
+    """A = sum_c pi_c mu_c mu_c^T = U Pi U^T (d x d)."""
+    return sp.simplify(sp.Add(*(c.weight * c.mean * c.mean.T for c in gmm.clusters),
+                              sp.zeros(gmm.dim, gmm.dim)))
+
+
+def second_moment(gmm: GMM) -> sp.Matrix:
+    """M = E[x x^T] = A + S (claim L2)."""
+    return sp.simplify(mean_moment(gmm) + gmm.noise_covariance)
+
+
+def label_moment(gmm: GMM) -> sp.Matrix:
+    """m = E[y x] = sum_c pi_c y_c mu_c (d x 1)."""
+    return sp.simplify(sp.Add(*(c.weight * c.label * c.mean for c in gmm.clusters),
+                              sp.zeros(gmm.dim, 1)))
+
+
+def _sort_descending(pairs):
+    """Sort (value, vector) pairs by value, descending, when every value is a number."""
+    if all(sp.sympify(v).is_number for v, _ in pairs):
+        return sorted(pairs, key=lambda vu: -float(sp.N(vu[0], 30)))
+    return pairs
+
+
+def population_eigenpairs(gmm: GMM) -> list[tuple[sp.Expr, sp.Matrix]]:
+    """Eigenpairs (eig_i(M), u_i) of M = E[x x^T], one pair per dimension (claim L2).
+
+    The population NTK operator of k = c x.x' has eigenvalues c eig_i(M) and eigenfunctions
+    phi_i(x) = u_i.x / sqrt(eig_i(M)). Eigenvectors are unit length; inside a repeated
+    eigenvalue they are an orthonormal basis of the eigenspace (Gram-Schmidt). Sorted
+    descending when the eigenvalues are numbers.
+    """
+    pairs = []
+    for value, multiplicity, vectors in second_moment(gmm).eigenvects(simplify=True):
+        basis = sp.GramSchmidt([sp.Matrix(v) for v in vectors], True)
+        if len(basis) != multiplicity:
+            raise ArithmeticError(f"M is not diagonalizable at eigenvalue {value}")
+        pairs += [(sp.simplify(value), sp.simplify(u)) for u in basis]
+    return _sort_descending(pairs)
+
+
+def weighted_gram(gmm: GMM) -> sp.Matrix:
+    """H = Pi^1/2 G Pi^1/2 with G = U^T U (m x m): nonzero eig(A) = eig(H) (THEORY.md L2)."""
+    root = sp.diag(*[sp.sqrt(w) for w in gmm.weights])
+    return sp.simplify(root * gmm.means.T * gmm.means * root)
+
+
+def gram_route_eigenpairs(gmm: GMM) -> list[tuple[sp.Expr, sp.Matrix]]:
+    """Eigenpairs of M on span(U) through the m x m matrix H, for isotropic noise S = s^2 I.
+
+    Each eigenpair (eta, h) of H with eta != 0 gives eig(M) = eta + s^2 with unit eigenvector
+    u = U Pi^1/2 h / sqrt(eta) (h normalized). The complement of span(U) has eigenvalue s^2.
+    """
+    s2 = gmm.isotropic_variance
+    if s2 is None:
+        raise ValueError("gmm must have isotropic noise (S = s^2 I) for the Gram route")
+    root = sp.diag(*[sp.sqrt(w) for w in gmm.weights])
+    pairs = []
+    for eta, _, vectors in weighted_gram(gmm).eigenvects(simplify=True):
+        if sp.simplify(eta) == 0:
+            continue
+        for h in sp.GramSchmidt([sp.Matrix(v) for v in vectors], True):
+            u = sp.simplify(gmm.means * root * h / sp.sqrt(eta))
+            pairs.append((sp.simplify(eta + s2), u))
+    return _sort_descending(pairs)
+
+
+def trained_weights(gmm: GMM) -> sp.Matrix:
+    """w_inf = M^+ E[y x]: the population least-squares weights (THEORY.md section 5).
+
+    Gradient descent from w_0 = 0 stays in the range of M, so when M is singular
+    (zero variance, rank U < d) it converges to the minimum-norm solution M^+ m; when M is
+    invertible this is M^{-1} m.
+    """
+    M, m = second_moment(gmm), label_moment(gmm)
+    det = sp.simplify(M.det())
+    solve = M.pinv() if det == 0 else M.inv()
+    return sp.simplify(solve * m)
+
+
+# ---- closed forms, derived with symbols ------------------------------------------------------
+ALPHA, BETA, S = sp.symbols("alpha beta s", positive=True)
+P = sp.Symbol("p", real=True)
+
+
+@lru_cache(maxsize=None)
+def canonical_eigenvalues() -> tuple[sp.Expr, sp.Expr]:
+    """(eig_+, eig_-) of M for the canonical model, as functions of alpha, beta, p, s.
+
+    Derived: the roots of the characteristic polynomial of the core/bias block of M for
+    GMM.canonical(alpha, beta, rho = (1 + p)/2, s^2), larger root first (claims L2, S1).
+    """
+    gmm = GMM.canonical(ALPHA, BETA, (1 + P) / 2, S**2)
+    block = second_moment(gmm)[:2, :2]
+    lam = sp.Symbol("lambda")
+    roots = sp.solve(block.charpoly(lam).as_expr(), lam)
+    if len(roots) != 2:
+        raise ArithmeticError(f"expected two roots of the 2x2 characteristic polynomial, got {roots}")
+    # The root with the + sqrt branch is the larger one: their difference is a square root.
+    plus, minus = sorted(roots, key=lambda r: -float(r.subs({ALPHA: 1, BETA: 2, P: sp.Rational(1, 3), S: 1})))
+    return sp.simplify(plus), sp.simplify(minus)
