@@ -56,3 +56,55 @@ def min_norm_interpolant(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
     pseudo-inverse rule: singular values below max(n, d) * eps * sigma_max are dropped.
     """
     return np.linalg.lstsq(X, targets, rcond=None)[0]
+
+
+def train_to_convergence(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, eta: float,
+                         rtol: float = 1e-12, max_steps: int = 200_000, progress: bool | None = None) -> int:
+    """Full-batch gradient descent (loss 1/2 ||f(X) - Y||^2) until the gradient of the loss with
+    respect to the OUTPUTS' linear read-out is small: ||X^T (f(X) - Y)|| <= rtol ||X^T Y||.
+
+    For any model whose output is linear in x (every linear network), f(x) = w_end . x and
+    that quantity is the end-to-end gradient, so at the stop ||w_end - w_hat|| <=
+    rtol ||X^T Y|| / lambda_min(X^T X) (an a-posteriori bound the caller can check).
+    Returns the number of steps taken; raises RuntimeError if ``max_steps`` is reached.
+    """
+    if Y.shape != (X.shape[0],):
+        raise ValueError(f"Y must have shape ({X.shape[0]},) to match X, got {tuple(Y.shape)}")
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be a finite positive step size, got {eta!r}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    target = torch.linalg.norm(X.T @ Y) * rtol
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=max_steps, disable=not show, desc="training to convergence", leave=False)
+    for step in range(max_steps):
+        f = model(X)
+        residual = f - Y
+        if torch.linalg.norm(X.T @ residual.detach()) <= target:
+            bar.close()
+            return step
+        grads = torch.autograd.grad(0.5 * torch.sum(residual**2), params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= eta * g
+        bar.update()
+    bar.close()
+    raise RuntimeError(f"max_steps: gradient descent did not reach rtol = {rtol} in {max_steps} steps")
+
+
+def hard_margin_svm(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """The max-margin direction of separable data: (unit w, geometric margin min_i y_i w.x_i).
+
+    Solved by scikit-learn's linear SVC (libsvm). SVC always fits an intercept; fitting the
+    mirrored set {y_i x_i: +1} u {-y_i x_i: -1} makes the problem symmetric under x -> -x, so
+    the optimal intercept is 0 and the separator passes through the origin. C = 1e10
+    approximates the hard margin.
+    """
+    from sklearn.svm import SVC
+
+    if set(np.unique(y)) - {-1.0, 1.0}:
+        raise ValueError("y must hold labels -1 and +1")
+    mirrored = np.concatenate([X * y[:, None], -X * y[:, None]])
+    labels = np.concatenate([np.ones(len(y)), -np.ones(len(y))])
+    svc = SVC(kernel="linear", C=1e10, tol=1e-12).fit(mirrored, labels)
+    w = svc.coef_[0] / np.linalg.norm(svc.coef_[0])
+    return w, float(np.min(y * (X @ w)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from theory.gmm import GMM
-from theory.linear import second_moment
+from theory.linear import label_moment, second_moment, trained_weights
 
 
 def fourth_moment(gmm: GMM) -> sp.Expr:
@@ -37,3 +37,27 @@ def second_moment_deviation_variance(gmm: GMM) -> sp.Expr:
 def eigenvalue_deviation_bound(gmm: GMM, n, delta) -> sp.Expr:
     """sqrt(V / (n delta)): bounds every |eig_i(M_hat) - eig_i(M)| with probability >= 1 - delta."""
     return sp.sqrt(second_moment_deviation_variance(gmm) / (sp.sympify(n) * sp.sympify(delta)))
+
+
+def label_moment_deviation_variance(gmm: GMM) -> sp.Expr:
+    """E||y x - m||^2 = E|x|^2 - |m|^2 = tr M - |m|^2 (y^2 = 1), so E||m_hat - m||^2 = that / n."""
+    M = second_moment(gmm)
+    m = label_moment(gmm)
+    return sp.simplify(M.trace() - (m.T * m)[0])
+
+
+def weight_deviation_bound(gmm: GMM, n, delta) -> sp.Expr:
+    """A bound on ||w_hat - w_inf|| for least squares on n samples, probability >= 1 - delta.
+
+    (M + E)(w + D) = m + e gives D = (M + E)^{-1} (e - E w), so
+        ||D|| <= (||e|| + ||E|| ||w||) / (lambda_min(M) - ||E||)   when ||E|| < lambda_min(M).
+    Chebyshev with delta/2 for each of ||E||_F and ||e|| (union bound). Returns oo when the
+    bound on ||E|| reaches lambda_min(M) (the sample is too small for a guarantee)."""
+    n, delta = sp.sympify(n), sp.sympify(delta)
+    E = sp.sqrt(second_moment_deviation_variance(gmm) / (n * delta / 2))
+    e = sp.sqrt(label_moment_deviation_variance(gmm) / (n * delta / 2))
+    w = trained_weights(gmm)
+    smallest = min(second_moment(gmm).eigenvals(), key=lambda v: float(sp.N(v, 30)))
+    if float(sp.N(E - smallest, 30)) >= 0:
+        return sp.oo
+    return (e + E * sp.sqrt((w.T * w)[0])) / (smallest - E)

@@ -33,10 +33,13 @@ def exact(value, name: str) -> sp.Expr:
 
 def is_negative(expr: sp.Expr) -> bool:
     """True only when SymPy can PROVE ``expr`` < 0 (numbers, or symbols with assumptions)."""
-    return bool(sp.simplify(expr).is_negative)
+    expr = sp.sympify(expr)
+    decided = expr.is_negative
+    return bool(sp.simplify(expr).is_negative if decided is None else decided)
 
 
 def is_zero(expr: sp.Expr) -> bool | None:
     """True/False when decidable, None when the sign depends on free symbols."""
-    simplified = sp.simplify(expr)
-    return simplified.is_zero
+    expr = sp.sympify(expr)
+    decided = expr.is_zero
+    return sp.simplify(expr).is_zero if decided is None else decided

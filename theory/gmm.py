@@ -130,17 +130,21 @@ class GMM:
         return sp.Matrix.hstack(*(c.mean for c in self.clusters))
 
     @property
+    def noise_variances(self) -> list[sp.Expr]:
+        """diag(S), S = sum_c pi_c diag(sigma_c^2): the mixture-averaged within-cluster variances."""
+        entries = [sp.Add(*(c.weight * c.variances[j] for c in self.clusters)) for j in range(self.dim)]
+        return [e if e.is_number else sp.simplify(e) for e in entries]
+
+    @property
     def noise_covariance(self) -> sp.Matrix:
-        """S = sum_c pi_c diag(sigma_c^2): the mixture-averaged within-cluster covariance."""
-        return sp.diag(*[sp.simplify(sp.Add(*(c.weight * c.variances[j] for c in self.clusters)))
-                         for j in range(self.dim)])
+        """S = sum_c pi_c diag(sigma_c^2) (d x d)."""
+        return sp.diag(*self.noise_variances)
 
     @property
     def isotropic_variance(self) -> sp.Expr | None:
         """s^2 when S = s^2 I (THEORY.md section 2), else None."""
-        diag = [self.noise_covariance[j, j] for j in range(self.dim)]
-        first = diag[0]
-        return first if all(is_zero(v - first) for v in diag[1:]) else None
+        first, *rest = self.noise_variances
+        return first if all(is_zero(v - first) for v in rest) else None
 
     def subs(self, mapping) -> "GMM":
         """The same model with symbols replaced (e.g. {rho: Rational(9, 10)})."""

@@ -117,3 +117,62 @@ def canonical_eigenvalues() -> tuple[sp.Expr, sp.Expr]:
     # The root with the + sqrt branch is the larger one: their difference is a square root.
     plus, minus = sorted(roots, key=lambda r: -float(r.subs({ALPHA: 1, BETA: 2, P: sp.Rational(1, 3), S: 1})))
     return sp.simplify(plus), sp.simplify(minus)
+
+
+# ---- after training (THEORY.md section 5, claims S2 and N1) -----------------------------------
+def feature_energies(gmm: GMM) -> list[tuple[sp.Expr, sp.Expr]]:
+    """[(eig_i(M), E[f^(i)(x)^2]), ...] for the trained model f = w_inf . x, descending in eig.
+
+    f^(i)(x) = (u_i.x)(u_i.m)/eig_i(M) is feature i's part of w_inf = sum_i u_i (u_i.m)/eig_i(M);
+    E[(u_i.x)^2] = u_i^T M u_i = eig_i(M), so its energy is (u_i.m)^2 / eig_i(M)
+    = (u_i.m)^2 / (eig_i(A) + s^2) under isotropic noise (claim S2).
+    """
+    m = label_moment(gmm)
+    return [(value, sp.simplify((u.T * m)[0] ** 2 / value)) for value, u in population_eigenpairs(gmm)]
+
+
+def cluster_outputs(gmm: GMM) -> sp.Matrix:
+    """F = (f(mu_c))_c for the trained model, through the m x m Woodbury route (claims S2, N1):
+        F = U^T M^{-1} U Pi y = G (Pi G + s^2 I)^{-1} Pi y,   G = U^T U,
+    derived by solving (Pi G + s^2 I) z = Pi y (isotropic noise). With s^2 = 0 and G
+    invertible, F = y: every cluster mean is fitted, conflicting ones too."""
+    s2 = gmm.isotropic_variance
+    if s2 is None:
+        raise ValueError("gmm must have isotropic noise (S = s^2 I) for the Woodbury route")
+    U, Pi = gmm.means, sp.diag(*gmm.weights)
+    G = U.T * U
+    y = sp.Matrix(gmm.labels)
+    system = Pi * G + s2 * sp.eye(len(gmm.clusters))
+    return sp.simplify(G * system.LUsolve(Pi * y))
+
+
+CORE_VAR, BIAS_VAR = sp.symbols("s_c s_b", positive=True)
+
+
+@lru_cache(maxsize=None)
+def canonical_trained_weights() -> tuple[sp.Expr, sp.Expr]:
+    """(w_core, w_bias) of w_inf for the canonical model with per-attribute variances
+    s_c^2 (core), s_b^2 (bias), as functions of alpha, beta, p, s_c, s_b (claim S2)."""
+    gmm = GMM.canonical(ALPHA, BETA, (1 + P) / 2, CORE_VAR**2, var_core=CORE_VAR**2, var_bias=BIAS_VAR**2)
+    w = trained_weights(gmm)
+    return sp.factor(sp.simplify(w[0])), sp.factor(sp.simplify(w[1]))
+
+
+@lru_cache(maxsize=None)
+def conflicting_margin() -> sp.Expr:
+    """y f(mu_{y,-y}) for the isotropic canonical model (alpha, beta, p, s): the trained
+    model's margin on a bias-conflicting cluster mean (claim S2); < 0 means misclassified."""
+    gmm = GMM.canonical(ALPHA, BETA, (1 + P) / 2, S**2)
+    conflicting = gmm.clusters[2]                       # (y, b) = (+1, -1)
+    return sp.factor(sp.simplify(conflicting.label * (conflicting.mean.T * trained_weights(gmm))[0]))
+
+
+@lru_cache(maxsize=None)
+def misclassification_threshold() -> sp.Expr:
+    """The s^2 at which the conflicting margin changes sign: the root in s^2 of its numerator."""
+    s2 = sp.Symbol("s2", positive=True)
+    numerator = sp.numer(sp.together(conflicting_margin())).subs(S**2, s2)
+    roots = sp.solve(sp.Eq(numerator, 0), s2)
+    if len(roots) != 1:
+        raise ArithmeticError(f"expected one root of the margin's numerator in s^2, got {roots}")
+    return sp.simplify(roots[0])

@@ -1,0 +1,155 @@
+"""S2: after training, variance acts as a ridge and keeps shortcut features influential (THEORY.md 5)."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import assume, given, settings, strategies as st
+
+from numerics.experiments.linear_training import (
+    cluster_margins, design_weights, feature_energy_ratio, sampled_weights, trained_weights_on_design)
+from numerics.tolerances import CONCENTRATION_DELTA
+from theory import GMM, linear
+from theory.strategies import canonical_gmms, correlations, imbalances, margins, seeds, strengths, variances
+
+pytestmark = pytest.mark.claim("S2")
+a, b, p, s = linear.ALPHA, linear.BETA, linear.P, linear.S
+sc, sb = linear.CORE_VAR, linear.BIAS_VAR
+# THEORY.md section 5, typed here as the independent expectation:
+D = (a**2 + sc**2) * (b**2 + sb**2) - p**2 * a**2 * b**2
+THEORY_W_CORE = a * (b**2 * (1 - p**2) + sb**2) / D
+THEORY_W_BIAS = p * b * sc**2 / D
+D_ISO = D.subs({sc: s, sb: s})
+THEORY_MARGIN = (a**2 * (b**2 * (1 - p**2) + s**2) - p * b**2 * s**2) / D_ISO
+THEORY_THRESHOLD = a**2 * b**2 * (1 - p**2) / (p * b**2 - a**2)
+# Well-conditioned GMMs: kappa(M) <= (2^2 + 2^2 + 2) / (1/10) = 100, so GD converges in ~1e3 steps.
+_moderate_variance = st.fractions(Fraction(1, 10), Fraction(2), max_denominator=20)
+well_conditioned = st.builds(
+    lambda ab, var, rho: GMM.canonical(*ab, rho, var[2], dim=3, var_core=var[0], var_bias=var[1]),
+    margins(max_value=Fraction(2)), st.tuples(_moderate_variance, _moderate_variance, _moderate_variance),
+    imbalances())
+
+
+def test_closed_forms_simplify_to_theory():
+    w_core, w_bias = linear.canonical_trained_weights()
+    assert sp.simplify(w_core - THEORY_W_CORE) == 0
+    assert sp.simplify(w_bias - THEORY_W_BIAS) == 0
+    assert sp.simplify(linear.conflicting_margin() - THEORY_MARGIN) == 0
+    assert sp.simplify(linear.misclassification_threshold() - THEORY_THRESHOLD) == 0
+
+
+@given(gmm=canonical_gmms(dim=3))
+def test_woodbury_route_equals_the_direct_route(gmm):
+    """F = G (Pi G + s^2 I)^-1 Pi y (m x m) equals U^T M^-1 E[y x] (d x d), in exact arithmetic."""
+    assume(gmm.isotropic_variance != 0)
+    direct = gmm.means.T * linear.trained_weights(gmm)
+    assert sp.simplify(linear.cluster_outputs(gmm) - direct) == sp.zeros(4, 1)
+
+
+def test_w_bias_increases_in_p_and_in_the_core_variance():
+    """d w_bias / dp = beta s_c^2 (D + 2 p^2 alpha^2 beta^2) / D^2 and d w_bias / d(s_c^2) =
+    p beta (D - s_c^2 (b^2 + s_b^2)) / D^2 = p beta alpha^2 (beta^2 (1 - p^2) + s_b^2) / D^2:
+    both positive for 0 < p < 1 since D = alpha^2 beta^2 (1 - p^2) + alpha^2 s_b^2 + s_c^2 beta^2
+    + s_c^2 s_b^2 > 0."""
+    _, w_bias = linear.canonical_trained_weights()
+    assert sp.expand(D - (a**2 * b**2 * (1 - p**2) + a**2 * sb**2 + sc**2 * b**2 + sc**2 * sb**2)) == 0
+    assert sp.simplify(sp.diff(w_bias, p) - b * sc**2 * (D + 2 * p**2 * a**2 * b**2) / D**2) == 0
+    c = sp.Symbol("c", positive=True)                                   # c = s_c^2
+    by_core_variance = sp.diff(w_bias.subs(sc, sp.sqrt(c)), c).subs(c, sc**2)
+    assert sp.simplify(by_core_variance - p * b * a**2 * (b**2 * (1 - p**2) + sb**2) / D**2) == 0
+
+
+@pytest.mark.claim("N1")
+def test_control_w_bias_vanishes_without_imbalance_or_core_variance():
+    _, w_bias = linear.canonical_trained_weights()
+    assert w_bias.subs(p, 0) == 0
+    assert sp.limit(w_bias, sc, 0) == 0
+    assert sp.simplify(w_bias.subs(p, sp.Rational(1, 2))) != 0            # the control has power
+
+
+@settings(max_examples=10)
+@given(gmm=well_conditioned)
+def test_gradient_descent_reaches_the_sympy_weights_on_exact_designs(gmm):
+    result = trained_weights_on_design(gmm, rtol=1e-12)
+    # a-posteriori optimization bound plus float64 rounding of the design (1e-12 relative)
+    assert result.error <= result.bound + 1e-12
+    assert result.error < 1e-9
+
+
+@settings(max_examples=3)
+@given(gmm=well_conditioned, depth=st.sampled_from([2, 3]), seed=st.integers(0, 1000))
+def test_deep_linear_networks_reach_w_inf_and_move_less_as_width_grows(gmm, depth, seed):
+    """The end-to-end weights converge to w_inf at every width (the loss is convex in them and the
+    minimizer is unique, n > d); the first layer's relative displacement ~ width^-1/2 (lazy regime):
+    it must fall across widths 16x apart."""
+    results = [trained_weights_on_design(gmm, depth=depth, width=w, seed=seed, rtol=1e-11) for w in (16, 256)]
+    for r in results:
+        assert r.error <= r.bound + 1e-11
+    assert results[1].lazy_distance < results[0].lazy_distance
+
+
+@settings(max_examples=10)
+@given(ab=margins(max_value=Fraction(2)), rho=st.fractions(Fraction(1, 2), Fraction(19, 20), max_denominator=20),
+       var=variances(allow_zero=False, max_value=Fraction(2)).filter(lambda v: v >= Fraction(1, 2)),
+       n=st.integers(200_000, 1_000_000), seed=seeds())
+def test_sampled_least_squares_weights_are_within_the_concentration_bound(ab, rho, var, n, seed):
+    result = sampled_weights(GMM.canonical(*ab, rho, var, dim=3), n, seed=seed, delta=CONCENTRATION_DELTA)
+    assume(np.isfinite(result.bound))
+    assert result.deviation <= result.bound
+
+
+@given(ab=margins(), p=correlations().filter(lambda q: q != 0), s2=st.tuples(variances(), variances()))
+def test_top_to_second_energy_ratio_increases_with_variance(ab, p, s2):
+    """Symbolically the ratio is c (eig_2(A) + s^2) / (eig_1(A) + s^2), increasing in s^2 when
+    eig_1 > eig_2; numerically the trained model's measured ratio follows SymPy's."""
+    lo, hi = sorted(s2)
+    assume(lo < hi)
+    gmms = [GMM.canonical(*ab, (1 + p) / 2, v, dim=3) for v in (lo, hi)]
+    ratios = [feature_energy_ratio(g) for g in gmms]
+    assume(all(np.isfinite(r[0]) for r in ratios))
+    (theory_lo, measured_lo), (theory_hi, measured_hi) = ratios
+    assert theory_hi > theory_lo
+    assert measured_lo == pytest.approx(theory_lo, rel=1e-8) and measured_hi == pytest.approx(theory_hi, rel=1e-8)
+
+
+def test_energy_ratio_derivative_in_variance_is_positive_symbolically():
+    gmm = GMM.canonical(1, sp.Rational(13, 10), sp.Rational(9, 10), s**2)
+    # with a symbolic s the pairs are unsorted: order them by eig(A) = eig(M) - s^2
+    (top, e1), (second, e2) = sorted(linear.feature_energies(gmm), key=lambda ve: -float(ve[0].subs(s, 0)))[:2]
+    ratio = sp.simplify(e1 / e2)
+    eig_a1, eig_a2 = sp.simplify(top - s**2), sp.simplify(second - s**2)
+    assert float(eig_a1) > float(eig_a2)
+    # the ratio's s^2-dependence is exactly (eig_2(A) + s^2) / (eig_1(A) + s^2), times a constant
+    assert sp.simplify(sp.diff(ratio * (eig_a1 + s**2) / (eig_a2 + s**2), s)) == 0
+    assert sp.simplify(sp.diff(ratio, s)).subs(s, sp.Rational(1, 2)) > 0
+
+
+@given(ab=margins(), p=correlations(), sc2=st.tuples(variances(), variances()), sb2=variances())
+def test_trained_bias_weight_grows_with_core_variance_numerically(ab, p, sc2, sb2):
+    lo, hi = sorted(sc2)
+    assume(lo < hi and p > 0)
+    w_lo, w_hi = (design_weights(GMM.canonical(*ab, (1 + p) / 2, sb2, var_core=v, var_bias=sb2)) for v in (lo, hi))
+    assert w_hi[1] > w_lo[1] > (0 if lo > 0 else -1e-12)
+
+
+@settings(max_examples=20)
+@given(alpha=strengths(max_value=Fraction(2)), salience=st.fractions(Fraction(6, 5), 3, max_denominator=10),
+       p=st.fractions(Fraction(3, 4), Fraction(19, 20), max_denominator=20),
+       eps=st.fractions(Fraction(1, 20), Fraction(1, 2), max_denominator=40), side=st.sampled_from([-1, 1]))
+def test_conflicting_margin_changes_sign_exactly_at_the_threshold(alpha, salience, p, eps, side):
+    """beta / alpha >= 6/5 and p >= 3/4 give p beta^2 >= 1.08 alpha^2 > alpha^2 (a threshold exists);
+    s^2 is drawn at threshold * (1 -+ eps), eps >= 5%: the margin's sign must be + below, - above."""
+    beta = alpha * salience
+    threshold = alpha**2 * beta**2 * (1 - p**2) / (p * beta**2 - alpha**2)      # THEORY.md 5
+    s2 = threshold * (1 + side * eps)
+    margin = cluster_margins(GMM.canonical(alpha, beta, (1 + p) / 2, s2, dim=2))[2]
+    assert np.sign(margin) == -side
+
+
+@given(ab=margins(), p=correlations())
+def test_control_below_the_imbalance_condition_no_variance_misclassifies(ab, p):
+    """N1-style control: when p beta^2 <= alpha^2 the conflicting mean is never misclassified."""
+    alpha, beta = ab
+    assume(p * beta**2 <= alpha**2 and abs(p) < 1)
+    for s2 in (Fraction(0), Fraction(1), Fraction(100)):
+        assert cluster_margins(GMM.canonical(alpha, beta, (1 + p) / 2, s2, dim=2))[2] > 0
