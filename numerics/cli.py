@@ -24,14 +24,47 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--arch", type=_claims, default=None, help="comma-separated architectures")
     report.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     report.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    report.add_argument("--compare", type=Path, metavar="OLD.json", default=None,
+                        help="flag claims whose verdict changed or whose worst error grew; exit 1 if any")
+    report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    show = sub.add_parser("show", help="print SymPy closed forms and their values")
+    show.add_argument("model", choices=["canonical"])
+    for name, default in (("alpha", "1"), ("beta", "1.3"), ("rho", "0.9"), ("var", "0.25")):
+        show.add_argument(f"--{name}", type=_number(name), default=_number(name)(default))
+    bench = sub.add_parser("bench", help="run the benchmarks (pytest-benchmark) and print ratio tables",
+                           add_help=False)
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
+
+
+def _number(name):
+    """An argparse type that parses a decimal or fraction string into an exact Fraction (never sympify)."""
+    from fractions import Fraction
+
+    def parse(text: str) -> Fraction:
+        try:
+            value = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise argparse.ArgumentTypeError(f"--{name} must be a number such as 0.9 or 9/10, got {text!r}") from None
+        return value
+
+    return parse
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "report":
         return _report(args)
-    return 2
+    if args.command == "show":
+        from numerics.report.show import show_canonical
+        try:
+            print(show_canonical(args.alpha, args.beta, args.rho, args.var))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
+    from numerics.bench import main as bench_main
+    return bench_main(args.rest)
 
 
 def _report(args) -> int:
@@ -42,16 +75,30 @@ def _report(args) -> int:
         if not torch.cuda.is_available():
             print("error: --device cuda: CUDA is not available on this machine", file=sys.stderr)
             return 2
+    from numerics.report import compare, figures
+
     ctx = Context(full=args.full, seed=args.seed, device=args.device)
     try:
+        old = compare.load(args.compare) if args.compare else None
         rows = run.run(ctx, archs=args.arch, claims=args.claims)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(table.format_table(rows))
     args.out.mkdir(parents=True, exist_ok=True)
-    run.write_json(run.to_json(rows, ctx), args.out / "claims.json")
+    document = run.to_json(rows, ctx)
+    run.write_json(document, args.out / "claims.json")
     print(f"\nwrote {args.out / 'claims.json'}")
+    if not args.no_figures:
+        for path in figures.draw_all(rows, args.out, seed=ctx.seed):
+            print(f"wrote {path}")
+    if old is not None:
+        flagged = compare.regressions(old, document)
+        print(f"\ncompared with {args.compare}: " + ("no regression" if not flagged else f"{len(flagged)} regression(s)"))
+        for message in flagged:
+            print(f"  REGRESSION {message}")
+        if flagged:
+            return 1
     return 0 if all(r.verdict != "fails" for r in rows) else 1
 
 

@@ -15,42 +15,44 @@ class Claim:
     kind: "exact" (holds to float64 rounding), "limit" (error shrinks with width or
     sample size), "empirical" (a trend measured on sampled data) or "control"
     (a negative control: the mechanism removed, the effect must vanish).
+    short: a few words for the report's table.
     """
 
     id: str
     statement: str
     section: str
     kind: str
+    short: str
 
 
 CLAIMS: dict[str, Claim] = {
     c.id: c
     for c in (
         Claim("T1", "Residual along NTK eigenvector i decays as (1 - eta lambda_i)^t; "
-              "the output splits into features f^(i) = k(x,X) v_i <v_i,Y> / lambda_i", "1", "exact"),
+              "the output splits into features f^(i) = k(x,X) v_i <v_i,Y> / lambda_i", "1", "exact", "residual decays as (1-eta lambda)^t"),
         Claim("L1", "Linear networks: one-layer NTK = X X^T exactly; deep linear NTK -> (L/d) X X^T "
-              "with O(1/sqrt(width)) error", "3", "limit"),
+              "with O(1/sqrt(width)) error", "3", "limit", "linear NTK = c x.x'"),
         Claim("L2", "Population eigenpairs of a linear NTK are those of M = E[x x^T] = A + s^2 I; "
-              "canonical closed form eig_+- ", "3", "exact"),
+              "canonical closed form eig_+- ", "3", "exact", "population eigenpairs of M"),
         Claim("L3", "Gram eigenvalues / n equal eig(M) on exact-moment designs and concentrate on samples; "
-              "low-rank and dense routes agree", "3", "exact"),
+              "low-rank and dense routes agree", "3", "exact", "Gram eig / n -> eig(M)"),
         Claim("S1", "Shortcut = top eigenfunction: eig_+ increases and eig_- decreases in |p|; "
-              "top eigenvector -> aligned mean direction as rho -> 1", "4", "exact"),
+              "top eigenvector -> aligned mean direction as rho -> 1", "4", "exact", "shortcut = top eigenfunction"),
         Claim("S2", "Within-cluster variance acts as a ridge and keeps top features dominant after training; "
-              "w_bias grows with p and the core variance", "5", "exact"),
+              "w_bias grows with p and the core variance", "5", "exact", "variance keeps shortcut influential"),
         Claim("S3", "Margin control does not remove the preference: gamma-invariance, equal training "
-              "margins with smaller conflicting margins, SVM ignores the bias", "6", "exact"),
+              "margins with smaller conflicting margins, SVM ignores the bias", "6", "exact", "margin control keeps the preference"),
         Claim("N1", "Negative controls: p = 0 gives no core-bias mixing, equal weights no ordering by "
-              "alignment, s^2 = 0 fits every cluster", "4-5", "control"),
+              "alignment, s^2 = 0 fits every cluster", "4-5", "control", "controls: p=0, s2=0, balance"),
         Claim("R1", "Two-layer ReLU: the empirical NTK converges to the arc-cosine NTK formula "
-              "at rate O(1/sqrt(width))", "7", "limit"),
+              "at rate O(1/sqrt(width))", "7", "limit", "ReLU NTK limit formula"),
         Claim("G1", "Cluster-level reduction: top-m Gram eigenvalues = eig(N^1/2 Kbar N^1/2), "
-              "exactly at zero within-cluster variance", "7", "limit"),
+              "exactly at zero within-cluster variance", "7", "limit", "cluster-level spectrum"),
         Claim("E2", "Nonlinear nets: lambda(phi_A) / lambda(phi_C) increases with rho "
-              "for every salience beta/alpha", "7", "empirical"),
+              "for every salience beta/alpha", "7", "empirical", "lambda(phi_A)/lambda(phi_C) up in rho"),
         Claim("E3", "After training, margin on bias-conflicting points falls as rho and variance grow "
-              "while training margins equal gamma", "7", "empirical"),
-        Claim("E4", "Linearized (NTK) predictions track the trained network, closer as width grows", "7", "limit"),
+              "while training margins equal gamma", "7", "empirical", "conflicting margin falls"),
+        Claim("E4", "Linearized (NTK) predictions track the trained network, closer as width grows", "7", "limit", "trained net -> NTK regression"),
     )
 }
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from numerics import tolerances as tol
 from numerics.experiments import linear as ex
+from numerics.experiments import linear_training as tr
 from numerics.report.rows import Context, Row, verdict
 from theory import GMM
 
@@ -24,7 +25,7 @@ def _canonical(rho=Fraction(9, 10), dim=3, var=VAR):
 
 def t1(ctx: Context) -> Row:
     steps = 600 if ctx.full else 200
-    r = ex.residual_decay(_canonical(), 24, seed=ctx.seed, steps=steps, eta_fraction=0.5)
+    r = ex.residual_decay(_canonical(), 24, seed=ctx.seed, steps=steps, eta_fraction=0.1)
     worst = max(r.law_error, r.decomposition_error)
     top = r.eigenvalues > 1e-8 * r.eigenvalues[0]
     return Row("T1", "linear (1 layer)", f"canonical rho=0.9 s2=0.25 d=3 n=24, {steps} GD steps",
@@ -85,8 +86,8 @@ def s1(ctx: Context) -> Row:
                f"eig_+ {r.closed_form[0, 0]:.2f}->{r.closed_form[-1, 0]:.2f}, eig_- {r.closed_form[0, 1]:.2f}->"
                f"{r.closed_form[-1, 1]:.2f}; sin(top, aligned) {r.top_direction_sin[-1]:.3f} at rho=0.95",
                float(np.max(np.abs(r.sampled - r.closed_form))), verdict(ok),
-               series={"rho": r.rhos.tolist(), "closed_form": r.closed_form.tolist(), "sampled": r.sampled.tolist(),
-                       "top_direction_sin": r.top_direction_sin.tolist()})
+               series={"spectrum_rho": r.rhos.tolist(), "spectrum_theory": r.closed_form.tolist(),
+                       "spectrum": r.sampled.tolist(), "top_direction_sin": r.top_direction_sin.tolist()})
 
 
 def n1(ctx: Context) -> Row:
@@ -101,5 +102,49 @@ def n1(ctx: Context) -> Row:
                worst, verdict(worst < 1e-12))
 
 
+VARIANCES = [Fraction(k, 20) for k in range(0, 41, 4)]
+
+
+def s2(ctx: Context) -> Row:
+    """Energy ratio vs variance (theory curve, trained points), the threshold, GD vs w_inf."""
+    p = 2 * Fraction(9, 10) - 1
+    ratios = [tr.feature_energy_ratio(_canonical(var=v)) for v in VARIANCES[1:]]
+    theory, measured = np.array(ratios).T
+    trained = tr.trained_weights_on_design(_canonical())
+    threshold = float(ALPHA**2 * BETA**2 * (1 - p**2) / (p * BETA**2 - ALPHA**2))
+    rhos = [Fraction(k, 20) for k in range(10, 20)]
+    margin_vs_rho = [tr.cluster_margins(_canonical(r, var=Fraction(1, 2)))[2] for r in rhos]
+    margin_vs_var = [tr.cluster_margins(_canonical(var=v))[2] for v in VARIANCES]
+    worst = max(float(np.max(np.abs(measured / theory - 1))), trained.error)
+    signs = all((m > 0) == (float(v) < threshold) for v, m in zip(VARIANCES, margin_vs_var))
+    ok = (bool(np.all(np.diff(theory) > 0)) and worst < 1e-8 and trained.error <= trained.bound + 1e-12
+          and signs)
+    return Row("S2", "linear (1 layer, GD)", "canonical rho=0.9, s2 in [0.2, 2]",
+               "energy ratio up in s2; GD -> w_inf; conflicting margin < 0 past s2*",
+               f"ratio {theory[0]:.2f}->{theory[-1]:.2f}; GD err {trained.error:.1e}; s2* = {threshold:.3f}",
+               worst, verdict(ok),
+               series={"variance": [float(v) for v in VARIANCES[1:]], "ratio_theory": theory.tolist(),
+                       "ratio_measured": measured.tolist(), "threshold": threshold,
+                       "rho": [float(r) for r in rhos], "margin_vs_rho": np.asarray(margin_vs_rho).tolist(),
+                       "all_variances": [float(v) for v in VARIANCES], "margin_vs_var": np.asarray(margin_vs_var).tolist()})
+
+
+def s3(ctx: Context) -> Row:
+    """Equal training margins (interpolation) with smaller conflicting margins; SVM ignores the bias."""
+    n, d = (100, 8000) if ctx.full else (60, 3000)
+    rhos = [Fraction(k, 10) for k in range(5, 10)]
+    runs = [tr.interpolation(ALPHA, BETA, r, Fraction(3, 10) * n / d, n=n, d=d, seed=ctx.seed) for r in rhos]
+    train_err = max(float(np.max(np.abs(r.training_margins - 1))) for r in runs)
+    conflicting = [r.conflicting_margin for r in runs]
+    direction, _ = tr.svm_direction(ALPHA, BETA, Fraction(9, 10))
+    ok = train_err < 1e-8 and bool(np.all(np.diff(conflicting) < 0)) and abs(direction[1]) < 1e-6
+    return Row("S3", "linear (min-norm)", f"n={n} d={d}, s2 = d sigma^2/n = 0.3, rho 0.5..0.9",
+               "train margins = gamma; conflicting margin falls in rho; SVM w_bias = 0",
+               f"train err {train_err:.1e}; conflicting {conflicting[0]:.2f}->{conflicting[-1]:.2f}; "
+               f"SVM w_bias {direction[1]:.1e}", train_err, verdict(ok),
+               series={"rho": [float(r) for r in rhos], "conflicting": conflicting,
+                       "aligned": [r.aligned_margin for r in runs], "ridge_error": [r.ridge_error for r in runs]})
+
+
 ENTRIES = [("T1", "linear", t1), ("L1", "linear", l1), ("L2", "linear", l2), ("L3", "linear", l3),
-           ("S1", "linear", s1), ("N1", "linear", n1)]
+           ("S1", "linear", s1), ("S2", "linear", s2), ("S3", "linear", s3), ("N1", "linear", n1)]

@@ -1,24 +1,22 @@
 """The terminal claims table."""
 from __future__ import annotations
 
-import shutil
 import textwrap
 
 from numerics.report.rows import Row
 from theory.claims import CLAIMS
 
-COLUMNS = (("claim", 5), ("statement", 28), ("network", 16), ("setting", 24), ("theory predicts", 26),
-           ("measured", 30), ("worst", 8), ("verdict", 7), ("s", 6))
+COLUMNS = (("claim", 5), ("statement", 20), ("network", 14), ("setting", 24), ("theory predicts", 28),
+           ("measured", 32), ("worst", 7), ("verdict", 7), ("s", 5))
 
 
 def _cells(row: Row) -> list[str]:
-    return [row.claim, CLAIMS[row.claim].statement, row.network, row.setting, row.predicted, row.measured,
+    return [row.claim, CLAIMS[row.claim].short, row.network, row.setting, row.predicted, row.measured,
             f"{row.worst:.2g}", row.verdict, f"{row.seconds:.1f}"]
 
 
-def format_table(rows: list[Row], width: int | None = None) -> str:
+def format_table(rows: list[Row]) -> str:
     """Rows as a wrapped, fixed-width text table (cells wrap inside their column)."""
-    width = width or shutil.get_terminal_size((200, 24)).columns
     lines = [" | ".join(name.ljust(w) for name, w in COLUMNS), "-+-".join("-" * w for _, w in COLUMNS)]
     for row in rows:
         wrapped = [textwrap.wrap(cell, w) or [""] for cell, (_, w) in zip(_cells(row), COLUMNS)]
