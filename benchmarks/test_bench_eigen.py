@@ -1,0 +1,153 @@
+"""Benchmarks of the eigensolver core against its baselines, each measured in the same session.
+
+Run with ``pytest benchmarks/`` or ``shortcut-ntk bench`` (numerics/bench.py: the ratio table).
+Every case runs single-threaded (threadpoolctl ``threadpool_limits(1)`` for numpy/scipy's
+OpenBLAS and the OpenMP pool, and ``torch.set_num_threads(1)``), so ratios compare algorithms,
+not thread counts; the timer is ``time.process_time`` (CPU seconds of this one-threaded process),
+so that other jobs on a shared machine do not enter the times.  Convention (numerics/bench.py):
+cases of one ``group`` are compared, the one with ``extra_info["role"] == "baseline"`` is the
+denominator.  Accuracy against the baseline's answer goes into ``extra_info``:
+eig_rel_err = max|lambda - lambda_ref| / lambda_ref_1, sin_angle = ||(I - U U^T) V||_2 between
+the top-k subspaces, matvecs = columns of A applied (certificate included).
+
+Cases: ReLU-NTK-like dense kernel (d = 64), top-10, block route vs numpy.linalg.eigh, n = 4096
+(n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1); low-rank route vs numpy.linalg.eigh of X X^T
+(n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free block route vs eigsh
+on the same LinearOperator (the n = 4096 kernel behind torch.mm), tol = 1e-8.
+"""
+import os
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as spla
+import torch
+from threadpoolctl import threadpool_limits
+
+from numerics.eigen import LowRank, top_eigenpairs
+
+K_TOP = 10
+D = 64
+FULL = os.environ.get("SHORTCUT_NTK_BENCH_FULL") == "1"
+NTK_SIZES = [4096, 8192] if FULL else [4096]
+_REFERENCE = {}   # the baseline's answer, reused for the accuracy of the other cases
+pytestmark = pytest.mark.benchmark(timer=time.process_time)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(torch_threads)
+
+
+def relu_ntk_kernel(n: int, seed: int = 0) -> np.ndarray:
+    """K = r (sin t + (pi - t) cos t) / (2 pi) + q (pi - t) / (2 pi), q = X X^T / d,
+    r = |x||x'| / d, t = arccos(q / r), X ~ N(0, 1)^(n x d)."""
+    X = np.random.default_rng(seed).standard_normal((n, D))
+    q = X @ X.T / D
+    norms = np.linalg.norm(X, axis=1)
+    r = np.outer(norms, norms) / D
+    t = np.arccos(np.clip(q / r, -1.0, 1.0))
+    K = r * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi) + q * (np.pi - t) / (2 * np.pi)
+    return (K + K.T) / 2
+
+
+def gaussian_factor(n: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, D))
+
+
+def top_of_full_eigh(A: np.ndarray):
+    w, U = np.linalg.eigh(A)
+    return w[::-1][:K_TOP].copy(), U[:, ::-1][:, :K_TOP].copy()
+
+
+def reference(key, build):
+    if key not in _REFERENCE:
+        _REFERENCE[key] = top_of_full_eigh(build())
+    return _REFERENCE[key]
+
+
+def accuracy(values, vectors, ref) -> dict:
+    w, U = ref
+    return {"eig_rel_err": float(np.abs(values - w).max() / abs(w[0])),
+            "sin_angle": float(np.linalg.norm(vectors - U @ (U.T @ vectors), 2))}
+
+
+@pytest.mark.parametrize("n", NTK_SIZES)
+def test_dense_ntk_baseline_numpy_eigh(benchmark, n):
+    benchmark.group = f"dense-ntk-top{K_TOP}-n{n}"
+    K = relu_ntk_kernel(n)
+    _REFERENCE[("ntk", n)] = benchmark.pedantic(top_of_full_eigh, args=(K,), rounds=1, iterations=1)
+    benchmark.extra_info.update(role="baseline", n=n, k=K_TOP, method="numpy.linalg.eigh")
+
+
+@pytest.mark.parametrize("n", NTK_SIZES)
+def test_dense_ntk_block(benchmark, n):
+    benchmark.group = f"dense-ntk-top{K_TOP}-n{n}"
+    K = relu_ntk_kernel(n)
+    ref = reference(("ntk", n), lambda: K)
+    result = benchmark.pedantic(top_eigenpairs, args=(K, K_TOP), kwargs={"method": "block"},
+                                rounds=5, iterations=1, warmup_rounds=1)
+    info = accuracy(result.values, result.vectors, ref)
+    benchmark.extra_info.update(role="ours", n=n, k=K_TOP, method="block", matvecs=result.matvecs,
+                                gap_ok=result.gap_ok, **info)
+    assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
+
+
+def test_lowrank_baseline_numpy_eigh(benchmark):
+    benchmark.group = f"lowrank-d{D}-top{K_TOP}-n4096"
+    F = gaussian_factor(4096)
+    A = F @ F.T
+    _REFERENCE[("gram", 4096)] = benchmark.pedantic(top_of_full_eigh, args=((A + A.T) / 2,),
+                                                    rounds=1, iterations=1)
+    benchmark.extra_info.update(role="baseline", n=4096, k=K_TOP, method="numpy.linalg.eigh of X X^T")
+
+
+def test_lowrank_route(benchmark):
+    benchmark.group = f"lowrank-d{D}-top{K_TOP}-n4096"
+    F = gaussian_factor(4096)
+    ref = reference(("gram", 4096), lambda: F @ F.T)
+    result = benchmark(top_eigenpairs, LowRank(F), K_TOP)
+    info = accuracy(result.values, result.vectors, ref)
+    benchmark.extra_info.update(role="ours", n=4096, k=K_TOP, method="lowrank", **info)
+    assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
+
+
+def test_lowrank_route_n65536(benchmark):
+    benchmark.group = f"lowrank-d{D}-top{K_TOP}-n65536"
+    F = gaussian_factor(65536)
+    result = benchmark(top_eigenpairs, LowRank(F), K_TOP)
+    U, s, _ = np.linalg.svd(F, full_matrices=False)   # reference: thin SVD of F
+    info = accuracy(result.values, result.vectors, (s[:K_TOP] ** 2, U[:, :K_TOP]))
+    benchmark.extra_info.update(role="ours", n=65536, k=K_TOP, method="lowrank", **info)
+    assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
+    assert benchmark.stats.stats.median < 1.0
+
+
+def kernel_operator(K: np.ndarray) -> spla.LinearOperator:
+    """v -> K v and V -> K V, both through torch.mm (one BLAS for both routes: numpy's OpenBLAS
+    is slower for an n x 2 product than for two matrix-vector products)."""
+    Kt = torch.from_numpy(K)
+
+    def apply(V):
+        return torch.mm(Kt, torch.from_numpy(np.ascontiguousarray(V, dtype=np.float64)).reshape(K.shape[0], -1)
+                        ).numpy().reshape(np.shape(V))
+
+    return spla.LinearOperator(K.shape, matvec=apply, matmat=apply, dtype=np.float64)
+
+
+@pytest.mark.parametrize("method", ["eigsh", "block"])
+def test_matrix_free(benchmark, method):
+    """Same LinearOperator, tol = 1e-8; matvecs counts operator columns incl. the certificate."""
+    benchmark.group = f"matrix-free-ntk-top{K_TOP}-n4096-tol1e-8"
+    K = relu_ntk_kernel(4096)
+    ref = reference(("ntk", 4096), lambda: K)
+    result = benchmark.pedantic(top_eigenpairs, args=(kernel_operator(K), K_TOP),
+                                kwargs={"method": method, "tol": 1e-8}, rounds=3, iterations=1)
+    info = accuracy(result.values, result.vectors, ref)
+    benchmark.extra_info.update(role="baseline" if method == "eigsh" else "ours", n=4096, k=K_TOP,
+                                method=method, matvecs=result.matvecs, **info)
+    assert info["eig_rel_err"] <= 1e-10

@@ -1,0 +1,451 @@
+"""The eigensolver core: top-k eigenpairs of a symmetric (PSD-ish) operator, with a certificate.
+
+    top_eigenpairs(A, k, *, method="auto", tol=None, seed=None, block_size=None) -> EigenResult
+
+``A`` is one of
+  * a dense symmetric matrix (numpy array or torch tensor; computed in float64),
+  * ``LowRank(F)``: A = F F^T for a factor F (n x r), the n x n matrix never formed,
+  * a ``scipy.sparse.linalg.LinearOperator`` (matrix-free, e.g. NTK-vector products),
+    assumed symmetric (it cannot be checked without forming it).
+
+Routes (``method``):
+  eigh     scipy.linalg.eigh, driver "evr", only the top k+1 (subset_by_index)   [dense]
+  full     numpy.linalg.eigh of the whole matrix (sensible when k is a large part of n)  [dense]
+  eigsh    scipy.sparse.linalg.eigsh (ARPACK Lanczos), needs k <= n - 2            [all]
+  lobpcg   scipy.sparse.linalg.lobpcg, block of k+1, needs n >= 5 (k+1); restarted warm
+           up to 5 times when it stalls.  It breaks down (raises EigenConvergenceError)
+           when rank(A) < ~3 (k+1): its trial space [X, R, P] becomes singular       [all]
+  block    block Krylov with a buffer (below)                                        [all]
+  lowrank  the small side of F F^T (below)                                           [LowRank]
+  auto     LowRank -> lowrank; LinearOperator -> block; dense: n <= 512 or k > n/4 -> eigh,
+           otherwise block.  (LowRank with eigsh/lobpcg/block is applied as v -> F (F^T v).)
+
+Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...]
+(each new block projected off Q twice and orthonormalised; directions that vanish, i.e. an
+invariant subspace, are replaced by random ones).  Every step costs one BLAS-3 product
+A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of H = Q^T A Q.  Ritz pairs
+(theta_i, x_i = Q y_i) have residuals ||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||,
+computed from the stored products.  It stops when the top k residuals are <= tol |theta_1|.
+Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
+and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
+convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
+a near-tie lambda_k ~ lambda_{k+1} at the cut; its products run through torch.mm (MKL), 2-3x
+faster than numpy's OpenBLAS for thin (n x b) right-hand sides.  Matrix-free A (LinearOperator,
+LowRank applied as an operator): b = 2, because there every column costs one operator
+application and small blocks need the fewest (measured on the n = 4096 ReLU-NTK kernel, top-10,
+tol 1e-8, before the certificate's 11: b = 1, 2, 3 -> 80, 98, 105 applications, eigsh 103;
+benchmarks/test_bench_eigen.py).
+A block of b columns resolves eigenvalue multiplicities up to b (single-vector Lanczos, eigsh,
+can miss copies of a repeated eigenvalue): pass ``block_size`` when eigenvalues may repeat.
+
+Low-rank route (THEORY.md L3).  The nonzero eigenvalues of F F^T are those of F^T F: if
+F^T F u = lambda u with |u| = 1 and lambda > 0, then v = F u / sqrt(lambda) is a unit
+eigenvector of F F^T with the same eigenvalue.  Equivalently F = U S W^T (thin SVD) gives
+lambda_i = s_i^2, v_i = U[:, i].  The Gram route eig(F^T F) costs n r^2 and squares the
+condition number: v_i loses a factor sqrt(lambda_1 / lambda_i) of accuracy.  It is used when
+every requested pair has lambda_i >= 1e-4 lambda_1 (loss <= 100x, orthonormality to ~1e-12);
+otherwise the thin SVD of F is used.  k may exceed r: the pairs beyond the rank have eigenvalue
+0 and vectors completing an orthonormal basis (seeded Gaussian columns projected off the range
+of F and orthonormalised, as in the block route).
+
+Certificate (every route).  The returned pairs (and the (k+1)-th when k < n) are checked with
+a fresh application of A: residual_i = ||A v_i - lambda_i v_i||_2.  Iterative routes (eigsh,
+lobpcg, block) raise ``EigenConvergenceError`` unless every top-k residual is
+<= 10 tol_eff |lambda_1|, with tol_eff = max(tol, 32 sqrt(n) eps) (the rounding floor of a
+float64 product).  ``tol`` defaults to 1e-12.  For eigsh ARPACK's own rule
+||r_i|| <= tol |theta_i| is used (stricter).
+
+gap_ok.  Every route computes one pair past the cut when k < n (for iterative routes a Ritz
+pair, whose residual r_{k+1} may be large: only the top k are iterated to convergence).  With
+r = max(top-k residuals, 32 sqrt(n) eps |lambda_1|):  gap_ok = lambda_k - lambda_{k+1} - r_{k+1} > 100 r.
+Then Davis-Kahan bounds the angle between the returned span and the true top-k eigenspace by
+sqrt(k) r / gap < 0.01 sqrt(k) -- exactly for the direct routes; for iterative ones the gap is the
+Ritz estimate (a Krylov space cannot bound lambda_{k+1} from above).  gap_ok False means the k-th
+vector is not separable from the (k+1)-th: the returned top-k span is one of several equally
+valid choices.  k = n: gap_ok is True (the span is the whole space).
+
+Validation: k an int with 1 <= k <= n (TypeError / ValueError naming k); A 2-D square; no NaN/inf
+(checked for dense and LowRank input, and on every output of a LinearOperator); dense A symmetric:
+max|A - A^T| <= 1e-10 max|A| (max|A| over the upper triangle); tol in (0, 1); block_size >= 1
+and only with the block route; unknown method -> ValueError listing the allowed ones; unknown
+type of A -> TypeError.  ``seed`` (int >= 0, numpy Generator, or None = 0) seeds every random
+start vector; no global RNG is read.  The solver's own small linear algebra runs single-threaded
+(``_single_threaded``); products with A keep the caller's thread settings.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse.linalg as spla
+import torch
+from threadpoolctl import ThreadpoolController
+
+__all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", "DEFAULT_TOL"]
+
+DEFAULT_TOL = 1e-12
+_EPS = np.finfo(np.float64).eps
+_SYMMETRY_RTOL = 1e-10
+_GAP_FACTOR = 100.0
+_GRAM_MIN_RATIO = 1e-4
+_MAX_BLOCK_STEPS = 500
+_MMAX = 300
+_MATRIX_FREE_BLOCK = 2
+_LOBPCG_RUNS = 5
+_ROUTES = {
+    "dense": ("auto", "eigh", "full", "eigsh", "lobpcg", "block"),
+    "lowrank": ("auto", "lowrank", "eigsh", "lobpcg", "block"),
+    "operator": ("auto", "eigsh", "lobpcg", "block"),
+}
+
+
+class EigenConvergenceError(RuntimeError):
+    """An iterative route did not reach the requested residual tolerance."""
+
+
+@dataclass(frozen=True, eq=False)
+class EigenResult:
+    """Top-k eigenpairs of A with their certificate.
+
+    values     (k,) float64, descending.
+    vectors    (n, k) float64, orthonormal columns; A vectors[:, i] ~ values[i] vectors[:, i].
+    residuals  (k,) ||A v_i - lambda_i v_i||_2 from a fresh application of A.
+    method     the route used ("eigh", "full", "eigsh", "lobpcg", "block", "lowrank").
+    matvecs    columns of A applied (a block product of b columns counts b), including the
+               k+1 columns of the certificate; for "lowrank" one column = F (F^T v).
+    gap_ok     lambda_k - lambda_{k+1} - r_{k+1} > 100 x top-k residual level (module docstring);
+               False: the k-th vector is not separable from the (k+1)-th.
+    Iterating yields (values, vectors), so ``values, vectors = top_eigenpairs(A, k)`` works.
+    """
+
+    values: np.ndarray
+    vectors: np.ndarray
+    residuals: np.ndarray
+    method: str
+    matvecs: int
+    gap_ok: bool
+
+    def __iter__(self):
+        return iter((self.values, self.vectors))
+
+
+class LowRank:
+    """A = F F^T given by its factor F (n x r, numpy array or torch tensor); never formed."""
+
+    def __init__(self, F):
+        F = _as_float64(F, "F")
+        if F.ndim != 2:
+            raise ValueError(f"F must be 2-D (n x r), got shape {F.shape}")
+        if not np.isfinite(F).all():
+            raise ValueError("F must be finite (no NaN/inf)")
+        self.F = F
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.F.shape[0], self.F.shape[0])
+
+
+class _Operator:
+    """A as a function V (n x b) -> A V, counting applied columns and rejecting NaN/inf output."""
+
+    def __init__(self, n: int, matmat):
+        self.n, self._matmat, self.count = n, matmat, 0
+
+    def __call__(self, V: np.ndarray) -> np.ndarray:
+        V = np.asarray(V, dtype=np.float64)
+        vec = V.ndim == 1
+        V2 = V.reshape(self.n, -1)
+        out = np.asarray(self._matmat(V2), dtype=np.float64).reshape(self.n, V2.shape[1])
+        self.count += V2.shape[1]
+        if not np.isfinite(out).all():
+            raise ValueError("A produced non-finite values (NaN/inf)")
+        return out[:, 0] if vec else out
+
+    def linear_operator(self) -> spla.LinearOperator:
+        return spla.LinearOperator((self.n, self.n), matvec=self, matmat=self, rmatvec=self,
+                                   rmatmat=self, dtype=np.float64)
+
+
+def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed=None,
+                   block_size: int | None = None) -> EigenResult:
+    """Top-k eigenpairs of the symmetric operator A, eigenvalues descending, with residuals.
+
+    See the module docstring for the accepted A, the routes, ``method="auto"``, the certificate
+    (residuals; ``EigenConvergenceError`` when an iterative route does not converge) and gap_ok.
+    ``tol``: residual target relative to |lambda_1| for iterative routes (default 1e-12).
+    ``block_size``: columns per product of the block route (default max(2k, k+8) for dense A,
+    2 for matrix-free A); a block of b resolves eigenvalue multiplicities up to b.
+    Example: ``values, vectors = top_eigenpairs(K, 10)``; ``top_eigenpairs(LowRank(X), 5).values``.
+    """
+    kind, n = _kind_and_size(A)
+    k = _check_k(k, n)
+    tol = _check_tol(tol)
+    rng = _check_seed(seed)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a str, one of {_ROUTES[kind]}, got {type(method).__name__}")
+    if method not in _ROUTES[kind]:
+        raise ValueError(f"method must be one of {_ROUTES[kind]} for this A, got {method!r}")
+
+    if kind == "dense":
+        A = _check_dense(A)
+        if method == "auto":
+            method = "eigh" if n <= 512 or k > n / 4 else "block"
+        Kt = _torch_view(A)
+        op = _Operator(n, lambda V: torch.mm(Kt, torch.from_numpy(np.ascontiguousarray(V))).numpy())
+    elif kind == "lowrank":
+        F = A.F
+        method = "lowrank" if method == "auto" else method
+        op = _Operator(n, lambda V: _dot(F, _dot(F.T, V)))
+    else:
+        method = "block" if method == "auto" else method
+        op = _Operator(n, A.matmat)
+    block_size = _check_block_size(block_size, method,
+                                   max(2 * k, k + 8) if kind == "dense" else _MATRIX_FREE_BLOCK)
+
+    q = min(k + 1, n)  # one pair past the cut, for gap_ok
+    tol_eff = max(tol, 32 * math.sqrt(n) * _EPS)
+    if method == "eigh":
+        values, vectors = scipy.linalg.eigh(A, subset_by_index=[n - q, n - 1], driver="evr")
+    elif method == "full":
+        values, vectors = np.linalg.eigh(A)
+    elif method == "lowrank":
+        values, vectors = _lowrank(A.F, q, rng)
+    elif method == "eigsh":
+        values, vectors = _eigsh(op, k, tol_eff, rng)
+    elif method == "lobpcg":
+        values, vectors = _lobpcg(op, k, q, tol_eff, rng)
+    else:
+        values, vectors = _block(op, k, q, tol_eff, rng, min(n, block_size))
+    order = np.argsort(values)[::-1][:q]
+    return _certify(op, values[order], vectors[:, order], k, method, tol_eff)
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def _as_float64(X, name: str) -> np.ndarray:
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(X).__name__}")
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be real (float/int), got dtype {X.dtype}")
+    return np.asarray(X, dtype=np.float64)
+
+
+def _kind_and_size(A) -> tuple[str, int]:
+    if isinstance(A, LowRank):
+        return "lowrank", A.shape[0]
+    if isinstance(A, spla.LinearOperator):
+        if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
+            raise ValueError(f"A must be square, got shape {A.shape}")
+        if np.dtype(A.dtype).kind == "c":
+            raise TypeError(f"A must be a real operator, got dtype {A.dtype}")
+        return "operator", A.shape[0]
+    if isinstance(A, (np.ndarray, torch.Tensor)):
+        if A.ndim != 2 or A.shape[0] != A.shape[1]:
+            raise ValueError(f"A must be a 2-D square matrix, got shape {tuple(A.shape)}")
+        return "dense", A.shape[0]
+    raise TypeError("A must be a numpy array, torch tensor, LowRank or scipy LinearOperator, "
+                    f"got {type(A).__name__}")
+
+
+def _check_k(k, n: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int with 1 <= k <= n = {n}, got {type(k).__name__}")
+    if not 1 <= k <= n:
+        raise ValueError(f"k must satisfy 1 <= k <= n = {n}, got {k}")
+    return int(k)
+
+
+def _check_tol(tol) -> float:
+    if tol is None:
+        return DEFAULT_TOL
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not 0 < tol < 1:
+        raise ValueError(f"tol must be a float with 0 < tol < 1, got {tol!r}")
+    return float(tol)
+
+
+def _check_seed(seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be None, an int >= 0 or a numpy Generator, got {type(seed).__name__}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"seed must be None, an int >= 0 or a numpy Generator, got {seed}")
+    return np.random.default_rng(0 if seed is None else int(seed))
+
+
+def _check_block_size(block_size, method: str, default: int) -> int:
+    if block_size is None:
+        return default
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+        raise ValueError(f"block_size must be an int >= 1, got {block_size!r}")
+    if method != "block":
+        raise ValueError(f"block_size applies to method 'block' only, not {method!r}")
+    return int(block_size)
+
+
+def _check_dense(A) -> np.ndarray:
+    """float64 copy/view of A; rejects NaN/inf and max|A - A^T| > 1e-10 max|A| in one tiled pass."""
+    A = _as_float64(A, "A")
+    if not (A.flags.c_contiguous or A.flags.f_contiguous):
+        A = np.ascontiguousarray(A)
+    n, tile = A.shape[0], 256
+    buf = np.empty((tile, tile))
+    worst, upper = [], []
+    for i in range(0, n, tile):
+        for j in range(i, n, tile):
+            P = A[i:i + tile, j:j + tile]
+            D = buf[:P.shape[0], :P.shape[1]]
+            np.subtract(P, A[j:j + tile, i:i + tile].T, out=D)  # inf/NaN anywhere -> inf/NaN here
+            worst += [D.max(), -D.min()]
+            upper += [P.max(), -P.min()]
+    # max|A| over the upper triangle: the lower one differs from it by at most max|A - A^T|
+    asym, amax = np.max(worst), np.max(upper)
+    if not (np.isfinite(asym) and np.isfinite(amax)):
+        raise ValueError("A must be finite (no NaN/inf)")
+    if asym > _SYMMETRY_RTOL * amax:
+        raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > 1e-10 max|A| = "
+                         f"{_SYMMETRY_RTOL * amax:.3g}")
+    return A
+
+
+def _torch_view(A: np.ndarray) -> torch.Tensor:
+    with warnings.catch_warnings():  # read-only arrays: torch warns, we never write through it
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(A)
+
+
+# ---------------------------------------------------------------------------------------------
+# routes (each returns unsorted values and matching vectors, q = min(k+1, n) of them or more)
+
+
+def _lowrank(F: np.ndarray, q: int, rng: np.random.Generator):
+    n, r = F.shape
+    G = _dot(F.T, F)
+    lam, U = np.linalg.eigh(G)
+    lam, U = lam[::-1], U[:, ::-1]
+    m = min(q, r)
+    if q <= r <= n and lam[m - 1] >= _GRAM_MIN_RATIO * lam[0] > 0:
+        values, vectors = lam[:m], _dot(F, U[:, :m] / np.sqrt(lam[:m]))
+    else:
+        Uf, s, _ = scipy.linalg.svd(F, full_matrices=False, lapack_driver="gesdd")
+        m = min(q, s.size)
+        values, vectors = s[:m] ** 2, Uf[:, :m]
+    if q > m:  # beyond the rank: eigenvalue 0, vectors completing an orthonormal basis
+        Z = _extend(np.asfortranarray(vectors), rng.standard_normal((n, q - m)), rng)
+        values, vectors = np.concatenate([values, np.zeros(q - m)]), np.hstack([vectors, Z])
+    return values, vectors
+
+
+def _eigsh(op: _Operator, k: int, tol: float, rng: np.random.Generator):
+    if k > op.n - 2:
+        raise ValueError(f"k must satisfy k <= n - 2 = {op.n - 2} for method 'eigsh' (ARPACK computes "
+                         f"k+1 < n pairs), got {k}")
+    try:
+        return spla.eigsh(op.linear_operator(), k=k + 1, which="LA", tol=tol,
+                          v0=rng.standard_normal(op.n))
+    except spla.ArpackNoConvergence as err:
+        raise EigenConvergenceError(f"eigsh did not converge: {err}") from err
+
+
+def _lobpcg(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator):
+    if op.n < 5 * q:
+        raise ValueError(f"method 'lobpcg' needs n >= 5 (k+1) = {5 * q}, got n = {op.n} "
+                         f"(k = {k}); use 'eigh' or 'block'")
+    X = np.linalg.qr(rng.standard_normal((op.n, q)))[0]
+    values = np.linalg.eigvalsh(X.T @ op(X))
+    for _ in range(_LOBPCG_RUNS):  # lobpcg can stall (ill-conditioned Gram): restart it warm
+        target = tol * np.abs(values).max()  # its tolerance is absolute; |theta| <= |lambda_1|
+        with warnings.catch_warnings():  # non-convergence: judged here and by the certificate
+            warnings.simplefilter("ignore")
+            values, X = spla.lobpcg(op.linear_operator(), X, largest=True, tol=target, maxiter=500)
+        if np.linalg.norm(op(X) - X * values, axis=0)[:k].max() <= target:
+            break
+    return values, X
+
+
+def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, b: int):
+    """Thick-restarted block Krylov with full reorthogonalisation, block size b (module docstring)."""
+    n = op.n
+    mmax = min(n, max(15 * b, _MMAX))
+    keep = max(q, (mmax - b) // 2)
+    # column-major, so that Q[:, :m] and W[:, :m] are contiguous for the BLAS
+    Q, W, H = np.empty((n, mmax), order="F"), np.empty((n, mmax), order="F"), np.zeros((mmax, mmax))
+    m, block = 0, _extend(Q[:, :0], rng.standard_normal((n, b)), rng)
+    for _ in range(_MAX_BLOCK_STEPS):
+        m2 = m + block.shape[1]
+        Q[:, m:m2], W[:, m:m2] = block, op(block)
+        with _single_threaded():
+            h = _dot(Q[:, :m2].T, W[:, m:m2])
+            H[:m2, m:m2], H[m:m2, :m] = h, h[:m].T
+            H[m:m2, m:m2] = (h[m:] + h[m:].T) / 2
+            m = m2
+            restart = m + min(b, n - m) > mmax
+            want = min(m, keep if restart else q)
+            theta, Y = scipy.linalg.eigh(H[:m, :m], subset_by_index=[m - want, m - 1])
+            theta, Y = theta[::-1], Y[:, ::-1].copy()
+            X, AX = _dot(Q[:, :m], Y), _dot(W[:, :m], Y)
+            res = np.linalg.norm(AX[:, :k] - X[:, :k] * theta[:k], axis=0)
+            if (m >= q and res.max() <= tol * abs(theta[0])) or m == n:
+                return theta, X
+            block = _extend(Q[:, :m], W[:, m - block.shape[1]:m][:, :n - m], rng, h[:, :n - m])
+            if restart:
+                m = want
+                Q[:, :m], W[:, :m], H[:m, :m] = X, AX, np.diag(theta)
+    raise EigenConvergenceError(f"block Krylov: top-{k} residuals {res.max():.3g} > tol |lambda_1| = "
+                                f"{tol * abs(theta[0]):.3g} after {_MAX_BLOCK_STEPS} block steps")
+
+
+def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator, QtZ: np.ndarray | None = None) -> np.ndarray:
+    """Orthonormal columns orthogonal to Q spanning Z's part outside range(Q); directions of
+    Z that vanish there (relative 1e-10) are replaced by random ones.  Block Gram-Schmidt twice
+    (``QtZ``: Q^T Z when the caller has it already)."""
+    scale = np.abs(Z).max()
+    B, R = np.linalg.qr(Z - _dot(Q, _dot(Q.T, Z) if QtZ is None else QtZ))
+    weak = np.abs(np.diag(R)) <= 1e-10 * scale
+    if weak.any():
+        B[:, weak] = rng.standard_normal((Q.shape[0], int(weak.sum())))
+    B -= _dot(Q, _dot(Q.T, B))
+    L = np.linalg.cholesky(_dot(B.T, B))  # B is well conditioned now: Cholesky QR is stable
+    return scipy.linalg.solve_triangular(L, B.T, lower=True).T
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _single_threaded():
+    """BLAS and OpenMP pools at one thread for the solver's own thin linear algebra (entering costs
+    ~20 us).  Alternating torch's OpenMP pool and numpy's OpenBLAS pool on many small products
+    oversubscribes the cores: n = 600, top-3 took 10-16 s with default threads against 0.1 s single-
+    threaded on a loaded 2-core machine.  Products with A itself keep the caller's thread settings."""
+    return _thread_pools().limit(limits=1)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b through torch (MKL): 2-3x faster than numpy's BLAS for these thin float64 shapes."""
+    return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# certificate
+
+
+def _certify(op: _Operator, values, vectors, k: int, method: str, tol_eff: float) -> EigenResult:
+    vectors = np.ascontiguousarray(vectors)
+    res = np.linalg.norm(op(vectors) - vectors * values, axis=0)
+    scale = abs(values[0])
+    if method in ("eigsh", "lobpcg", "block") and res[:k].max() > 10 * tol_eff * scale:
+        raise EigenConvergenceError(f"{method}: top-{k} residual {res[:k].max():.3g} > 10 tol |lambda_1| "
+                                    f"= {10 * tol_eff * scale:.3g}")
+    level = max(res[:k].max(), 32 * math.sqrt(op.n) * _EPS * scale)
+    gap_ok = len(values) == k or bool(values[k - 1] - values[k] - res[k] > _GAP_FACTOR * level)
+    return EigenResult(values[:k].copy(), vectors[:, :k].copy(), res[:k], method, op.count, gap_ok)

@@ -1,0 +1,346 @@
+"""The eigensolver core (numerics/eigen.py) against numpy.linalg.eigh (claim L3: low-rank and
+dense routes agree; THEORY.md section 8: subspaces compared by Davis-Kahan, never raw vectors).
+
+Matrices are A = Q diag(lam) Q^T with Q from a Hypothesis-drawn seed; spectra are generic,
+degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 10^[-6, 6].
+Every comparison is relative to lambda_1, and every subspace check is the Davis-Kahan bound
+sin(angle) <= (||R_ours||_F + ||R_numpy||_F) / gap, with R = A V - V diag(values) recomputed here.
+"""
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, event, given, settings
+from hypothesis import strategies as st
+from scipy.sparse.linalg import LinearOperator, aslinearoperator
+from threadpoolctl import threadpool_limits
+
+from numerics import eigen
+from numerics.eigen import EigenConvergenceError, LowRank, top_eigenpairs
+
+pytestmark = pytest.mark.claim("L3")
+
+EPS = np.finfo(float).eps
+REL_GAP = 1e-3          # assumed relative eigengap at the cut k
+VALUE_RTOL = 1e-10      # eigenvalue agreement, relative to lambda_1
+ANGLE_ATOL = 1e-12      # rounding in orthonormal bases (||V^T V - I|| ~ 1e-15) on top of Davis-Kahan
+seeds = st.integers(0, 2**32 - 1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small matrices: threads only add contention (numpy eigh at n = 600 took 6.6 s with two
+    threads on a loaded 2-core machine, 0.03 s with one)."""
+    with threadpool_limits(1):
+        yield
+
+
+@st.composite
+def spectra(draw, kinds=("generic", "degenerate", "rank_deficient"), n_min=2, n_max=80):
+    """(lam descending, valid cuts): a cut k never splits an exact eigenspace."""
+    kind = draw(st.sampled_from(kinds))
+    rng = np.random.default_rng(draw(seeds))
+    if kind == "degenerate":
+        mults = draw(st.lists(st.integers(1, 6), min_size=1, max_size=12)
+                     .filter(lambda m: n_min <= sum(m) <= n_max))
+        lam = np.repeat(np.sort(rng.uniform(0.05, 1.0, len(mults)))[::-1], mults)
+        cuts = list(np.cumsum(mults))
+    else:
+        n = draw(st.integers(n_min, n_max))
+        rank = n if kind == "generic" else draw(st.integers(1, n - 1))
+        lam = np.concatenate([np.sort(rng.uniform(0.05 * (kind != "generic"), 1.0, rank))[::-1],
+                              np.zeros(n - rank)])
+        cuts = list(range(1, rank + 1)) + [n]
+    return lam * 10.0 ** draw(st.floats(-6, 6)), cuts
+
+
+def build(lam, seed):
+    n = lam.size
+    Q = np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))[0]
+    A = (Q * lam) @ Q.T
+    return (A + A.T) / 2
+
+
+def draw_cut(data, lam, cuts, k_max):
+    cuts = [k for k in cuts if k <= k_max]
+    assume(cuts)
+    k = data.draw(st.sampled_from(cuts), label="k")
+    assume(k == lam.size or lam[k - 1] - lam[k] >= REL_GAP * lam[0])
+    return k
+
+
+def residual_fro(A, V, values):
+    return np.linalg.norm(A @ V - V * values)
+
+
+def check_against_numpy(A, lam, k, result):
+    """Values, per-eigenspace projectors and the top-k subspace against numpy.linalg.eigh."""
+    n, lam1 = lam.size, lam[0]
+    w, U = np.linalg.eigh(A)
+    w, U = w[::-1][:k], U[:, ::-1][:, :k]
+    V = result.vectors
+    assert result.values.shape == (k,) and V.shape == (n, k)
+    assert np.all(np.diff(result.values) <= VALUE_RTOL * lam1), "values not descending"
+    assert np.abs(result.values - w).max() <= VALUE_RTOL * lam1
+    assert np.abs(V.T @ V - np.eye(k)).max() <= 1e-10, "vectors not orthonormal"
+    # the reported certificate is the true residual, and small
+    true_res = np.linalg.norm(A @ V - V * result.values, axis=0)
+    floor = 4 * np.sqrt(n) * n * EPS * lam1
+    assert np.allclose(result.residuals, true_res, rtol=1e-6, atol=floor)
+    assert true_res.max() <= 1e-10 * lam1
+    # Davis-Kahan, whole eigenspaces: every exact level inside the top k, then the top-k space
+    slack = 2 * np.sqrt(k) * floor
+    levels = np.unique(lam[:k])
+    for level in levels:
+        idx = np.flatnonzero(lam[:k] == level)
+        others = np.delete(lam, np.flatnonzero(lam == level))
+        delta = (np.abs(others - level).min() if others.size else np.inf) - 2 * VALUE_RTOL * lam1
+        if delta <= 0:
+            continue
+        bound = (residual_fro(A, V[:, idx], result.values[idx]) + residual_fro(A, U[:, idx], w[idx]) + slack) / delta
+        P_ours, P_ref = V[:, idx] @ V[:, idx].T, U[:, idx] @ U[:, idx].T
+        assert np.linalg.norm(P_ours - P_ref, 2) <= bound + ANGLE_ATOL, f"eigenspace of {level:.3g} differs"
+    if k < n:
+        delta = lam[k - 1] - lam[k] - 2 * VALUE_RTOL * lam1
+        sin = np.linalg.norm(V - U @ (U.T @ V), 2)
+        assert sin <= (residual_fro(A, V, result.values) + residual_fro(A, U, w) + slack) / delta + ANGLE_ATOL
+        assert result.gap_ok
+    else:
+        assert result.gap_ok
+
+
+K_MAX = {"eigh": lambda n: n, "full": lambda n: n, "block": lambda n: n,
+         "eigsh": lambda n: n - 2, "lobpcg": lambda n: n // 5 - 1}
+N_MIN = {"eigh": 2, "full": 2, "block": 2, "eigsh": 3, "lobpcg": 10}
+# single-vector Lanczos (ARPACK) can miss copies of a repeated eigenvalue: simple spectra only
+KINDS = {"eigsh": ("generic", "rank_deficient")}
+
+
+@pytest.mark.parametrize("method", ["eigh", "full", "block", "eigsh", "lobpcg"])
+@settings(max_examples=25)
+@given(data=st.data(), seed=seeds)
+def test_dense_routes_match_numpy(method, data, seed):
+    lam, cuts = data.draw(spectra(kinds=KINDS.get(method, ("generic", "degenerate", "rank_deficient")),
+                                  n_min=N_MIN[method]), label="spectrum")
+    k = draw_cut(data, lam, cuts, K_MAX[method](lam.size))
+    if method == "lobpcg":   # documented breakdown below rank 3 (k+1): see the next test
+        assume(np.count_nonzero(lam) >= 3 * (k + 1))
+    A = build(lam, seed)
+    result = top_eigenpairs(A, k, method=method, seed=seed)
+    assert result.method == method
+    check_against_numpy(A, lam, k, result)
+
+
+@settings(max_examples=25)
+@given(data=st.data(), seed=seeds)
+def test_lobpcg_below_rank_3k_is_right_or_raises(data, seed):
+    """scipy's lobpcg breaks down when rank(A) < 3 (k+1) (its trial space [X, R, P] is singular):
+    the route must then raise EigenConvergenceError, never return wrong pairs."""
+    lam, cuts = data.draw(spectra(kinds=("rank_deficient",), n_min=10), label="spectrum")
+    k = draw_cut(data, lam, cuts, K_MAX["lobpcg"](lam.size))
+    A = build(lam, seed)
+    try:
+        result = top_eigenpairs(A, k, method="lobpcg", seed=seed)
+    except EigenConvergenceError:
+        event("lobpcg raised EigenConvergenceError")
+        return
+    event("lobpcg converged")
+    check_against_numpy(A, lam, k, result)
+
+
+@pytest.mark.parametrize("method", ["block", "eigsh"])
+@settings(max_examples=25)
+@given(data=st.data(), seed=seeds)
+def test_linear_operator_routes_match_numpy(method, data, seed):
+    lam, cuts = data.draw(spectra(kinds=("generic", "rank_deficient"), n_min=3), label="spectrum")
+    k = draw_cut(data, lam, cuts, K_MAX[method](lam.size))
+    A = build(lam, seed)
+    check_against_numpy(A, lam, k, top_eigenpairs(aslinearoperator(A), k, method=method, seed=seed))
+
+
+@settings(max_examples=20)
+@given(data=st.data(), seed=seeds, block_size=st.integers(1, 3))
+def test_restarted_block_route_matches_numpy(data, seed, block_size):
+    """A basis capped at 40-45 columns (instead of 300) forces thick restarts for n >= 60."""
+    lam, cuts = data.draw(spectra(kinds=("generic",), n_min=60, n_max=150), label="spectrum")
+    k = draw_cut(data, lam, cuts, 8)
+    A = build(lam, seed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(eigen, "_MMAX", 40)
+        result = top_eigenpairs(aslinearoperator(A), k, method="block", seed=seed, block_size=block_size)
+    check_against_numpy(A, lam, k, result)
+
+
+@settings(max_examples=20)
+@given(data=st.data(), seed=seeds)
+def test_block_route_resolves_multiplicities_up_to_block_size(data, seed):
+    lam, cuts = data.draw(spectra(kinds=("degenerate",), n_min=3), label="spectrum")
+    k = draw_cut(data, lam, cuts, lam.size)
+    A = build(lam, seed)
+    mult = np.unique(lam, return_counts=True)[1].max()
+    check_against_numpy(A, lam, k, top_eigenpairs(aslinearoperator(A), k, method="block", seed=seed,
+                                                    block_size=int(mult)))
+
+
+@st.composite
+def factors(draw, n_max=120, r_max=12):
+    """F (n x r) with column scales spread over 10^[-2, 0] and an overall scale 10^[-6, 6]."""
+    n = draw(st.integers(2, n_max))
+    r = draw(st.integers(1, r_max))
+    rng = np.random.default_rng(draw(seeds))
+    F = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-2, 0, r)
+    return F * 10.0 ** draw(st.floats(-3, 3))
+
+
+@settings(max_examples=25)
+@given(data=st.data(), F=factors())
+def test_lowrank_matches_dense(data, F):
+    n, r = F.shape
+    A = F @ F.T
+    A = (A + A.T) / 2
+    lam = np.linalg.eigvalsh(A)[::-1]
+    rank = min(n, r)
+    k = draw_cut(data, lam, range(1, rank + 1), rank)
+    low = top_eigenpairs(LowRank(F), k)
+    assert low.method == "lowrank" and low.matvecs == min(k + 1, n)
+    check_against_numpy(A, lam, k, low)
+    dense = top_eigenpairs(A, k, method="eigh")
+    assert np.abs(low.values - dense.values).max() <= VALUE_RTOL * lam[0]
+
+
+@settings(max_examples=25)
+@given(data=st.data(), F=factors(r_max=6), seed=seeds)
+def test_lowrank_pads_beyond_rank_with_orthonormal_null_vectors(data, F, seed):
+    n, r = F.shape
+    assume(r < n)
+    k = data.draw(st.integers(r + 1, n), label="k")
+    res = top_eigenpairs(LowRank(F), k, seed=seed)
+    s = np.linalg.svd(F, compute_uv=False)
+    assert np.abs(res.values[:r] - s**2).max() <= VALUE_RTOL * s[0] ** 2
+    assert np.all(res.values[r:] == 0)
+    assert np.abs(res.vectors.T @ res.vectors - np.eye(k)).max() <= 1e-10
+    assert np.abs(F.T @ res.vectors[:, r:]).max() <= 1e-10 * s[0]   # off the range of F
+    assert res.residuals.max() <= 1e-10 * s[0] ** 2
+    assert res.gap_ok == (k == n)   # lambda_k = lambda_{k+1} = 0 below the rank
+
+
+@pytest.mark.parametrize("method", ["eigh", "full", "block", "lobpcg"])
+@settings(max_examples=15)
+@given(data=st.data(), seed=seeds)
+def test_tie_at_the_cut_is_flagged(method, data, seed):
+    """An exact eigenspace split by the cut: gap_ok is False, values are still right."""
+    lam, _ = data.draw(spectra(kinds=("degenerate",), n_min=N_MIN[method]), label="spectrum")
+    splits = [k for k in range(1, min(lam.size, K_MAX[method](lam.size) + 1)) if lam[k - 1] == lam[k]]
+    assume(splits)
+    k = data.draw(st.sampled_from(splits), label="k")
+    res = top_eigenpairs(build(lam, seed), k, method=method, seed=seed)
+    assert not res.gap_ok
+    assert np.abs(res.values - lam[:k]).max() <= VALUE_RTOL * lam[0]
+
+
+def test_ntk_like_kernel_block_route():
+    """A dense ReLU-NTK kernel (n = 600) with its 64-fold near-degenerate linear cluster."""
+    X = np.random.default_rng(0).standard_normal((600, 16))
+    q, norms = X @ X.T / 16, np.linalg.norm(X, axis=1)
+    r = np.outer(norms, norms) / 16
+    t = np.arccos(np.clip(q / r, -1, 1))
+    K = r * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi) + q * (np.pi - t) / (2 * np.pi)
+    K = (K + K.T) / 2
+    lam = np.linalg.eigvalsh(K)[::-1]
+    res = top_eigenpairs(K, 10)
+    assert res.method == "block"
+    check_against_numpy(K, lam, 10, res)
+
+
+def test_auto_routes():
+    rng = np.random.default_rng(0)
+    small = build(rng.uniform(0, 1, 50), 1)
+    big = build(np.linspace(1, 0, 600) ** 3, 2)
+    F = rng.standard_normal((600, 5))
+    assert top_eigenpairs(small, 3).method == "eigh"
+    assert top_eigenpairs(big, 3).method == "block"
+    assert top_eigenpairs(big, 151).method == "eigh"    # k > n/4
+    assert top_eigenpairs(LowRank(F), 3).method == "lowrank"
+    assert top_eigenpairs(aslinearoperator(big), 3).method == "block"
+    assert top_eigenpairs(LowRank(F), 3, method="block").method == "block"
+
+
+def test_torch_input_unpacking_and_seeded_determinism():
+    A = build(np.linspace(2, 0, 40), 3)
+    values, vectors = top_eigenpairs(torch.from_numpy(A), 4)
+    ref = top_eigenpairs(A, 4)
+    assert np.array_equal(values, ref.values) and np.array_equal(vectors, ref.vectors)
+    one = top_eigenpairs(A, 4, method="block", seed=7)
+    two = top_eigenpairs(A, 4, method="block", seed=np.random.default_rng(7))
+    assert np.array_equal(one.vectors, two.vectors)
+    F = torch.randn(30, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float32)
+    assert np.allclose(top_eigenpairs(LowRank(F), 2).values,
+                       np.linalg.eigvalsh(F.double().numpy() @ F.double().numpy().T)[::-1][:2])
+
+
+def test_non_convergence_raises():
+    A = build(np.random.default_rng(0).uniform(0, 1, 200), 4)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(eigen, "_MAX_BLOCK_STEPS", 1)
+        with pytest.raises(EigenConvergenceError, match="block Krylov"):
+            top_eigenpairs(A, 2, method="block")
+
+
+SYM = build(np.linspace(1, 0, 6), 0)
+
+
+def with_entry(value):
+    A = SYM.copy()
+    A[1, 2] = A[2, 1] = value
+    return A
+
+
+def nonsymmetric():
+    A = SYM.copy()
+    A[0, 1] += 1e-6
+    return A
+
+
+def nan_operator():
+    return LinearOperator((6, 6), matvec=lambda v: np.full(6, np.nan), dtype=float)
+
+
+BAD = [
+    ("k = 0", lambda: top_eigenpairs(SYM, 0), ValueError, r"k must satisfy 1 <= k <= n = 6"),
+    ("k > n", lambda: top_eigenpairs(SYM, 7), ValueError, r"k must satisfy 1 <= k <= n = 6"),
+    ("float k", lambda: top_eigenpairs(SYM, 2.0), TypeError, "k must be an int"),
+    ("bool k", lambda: top_eigenpairs(SYM, True), TypeError, "k must be an int"),
+    ("non-square", lambda: top_eigenpairs(np.ones((3, 4)), 1), ValueError, "A must be a 2-D square"),
+    ("1-D", lambda: top_eigenpairs(np.ones(4), 1), ValueError, "A must be a 2-D square"),
+    ("non-symmetric", lambda: top_eigenpairs(nonsymmetric(), 2), ValueError, "A must be symmetric"),
+    ("NaN", lambda: top_eigenpairs(with_entry(np.nan), 2), ValueError, "A must be finite"),
+    ("inf", lambda: top_eigenpairs(with_entry(np.inf), 2), ValueError, "A must be finite"),
+    ("one-sided inf", lambda: top_eigenpairs(np.diag([1.0, np.inf]), 1), ValueError, "A must be finite"),
+    ("complex", lambda: top_eigenpairs(SYM.astype(complex), 1), TypeError, "A must be real"),
+    ("unknown method", lambda: top_eigenpairs(SYM, 2, method="qr"), ValueError,
+     r"method must be one of \('auto', 'eigh', 'full', 'eigsh', 'lobpcg', 'block'\)"),
+    ("lowrank on dense", lambda: top_eigenpairs(SYM, 2, method="lowrank"), ValueError, "method must be one of"),
+    ("eigh on operator", lambda: top_eigenpairs(aslinearoperator(SYM), 2, method="eigh"), ValueError,
+     "method must be one of"),
+    ("unknown type", lambda: top_eigenpairs([[1.0]], 1), TypeError, "A must be a numpy array, torch tensor"),
+    ("LowRank NaN", lambda: LowRank(np.array([[1.0], [np.nan]])), ValueError, "F must be finite"),
+    ("LowRank 1-D", lambda: LowRank(np.ones(3)), ValueError, "F must be 2-D"),
+    ("LowRank list", lambda: LowRank([[1.0]]), TypeError, "F must be a numpy array"),
+    ("operator NaN", lambda: top_eigenpairs(nan_operator(), 2), ValueError, "A produced non-finite"),
+    ("operator non-square", lambda: top_eigenpairs(aslinearoperator(np.ones((3, 4))), 1), ValueError,
+     "A must be square"),
+    ("tol <= 0", lambda: top_eigenpairs(SYM, 2, tol=0.0), ValueError, "tol must be a float with 0 < tol < 1"),
+    ("negative seed", lambda: top_eigenpairs(SYM, 2, seed=-1), ValueError, "seed must be None"),
+    ("string seed", lambda: top_eigenpairs(SYM, 2, seed="a"), TypeError, "seed must be None"),
+    ("block_size 0", lambda: top_eigenpairs(SYM, 2, method="block", block_size=0), ValueError,
+     "block_size must be an int >= 1"),
+    ("block_size with eigh", lambda: top_eigenpairs(SYM, 2, method="eigh", block_size=3), ValueError,
+     "block_size applies to method 'block' only"),
+    ("eigsh k = n - 1", lambda: top_eigenpairs(SYM, 5, method="eigsh"), ValueError, r"k must satisfy k <= n - 2"),
+    ("lobpcg small n", lambda: top_eigenpairs(SYM, 2, method="lobpcg"), ValueError, r"'lobpcg' needs n >= 5 \(k\+1\)"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_input_raises_naming_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
