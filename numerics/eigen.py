@@ -6,7 +6,9 @@
   * a dense symmetric matrix (numpy array or torch tensor; computed in float64),
   * ``LowRank(F)``: A = F F^T for a factor F (n x r), the n x n matrix never formed,
   * a ``scipy.sparse.linalg.LinearOperator`` (matrix-free, e.g. NTK-vector products),
-    assumed symmetric (it cannot be checked without forming it).
+    assumed symmetric (it cannot be checked without forming it),
+  * a cluster model ``theory.GMM`` with isotropic noise: the population second moment
+    M = E[x x^T] (d x d), whose eigenpairs are those of the linear NTK's population operator.
 
 Routes (``method``):
   eigh     scipy.linalg.eigh, driver "evr", only the top k+1 (subset_by_index)   [dense]
@@ -17,6 +19,7 @@ Routes (``method``):
            when rank(A) < ~3 (k+1): its trial space [X, R, P] becomes singular       [all]
   block    block Krylov with a buffer (below)                                        [all]
   lowrank  the small side of F F^T (below)                                           [LowRank]
+  population  the m x m weighted Gram H = Pi^1/2 U^T U Pi^1/2 (below)                  [GMM]
   auto     LowRank -> lowrank; LinearOperator -> block; dense: n <= 512 or k > n/4 -> eigh,
            otherwise block.  (LowRank with eigsh/lobpcg/block is applied as v -> F (F^T v).)
 
@@ -47,6 +50,12 @@ every requested pair has lambda_i >= 1e-4 lambda_1 (loss <= 100x, orthonormality
 otherwise the thin SVD of F is used.  k may exceed r: the pairs beyond the rank have eigenvalue
 0 and vectors completing an orthonormal basis (seeded Gaussian columns projected off the range
 of F and orthonormalised, as in the block route).
+
+Population route (THEORY.md L2).  M = U Pi U^T + s^2 I.  H = Pi^1/2 U^T U Pi^1/2 (m x m) has the
+nonzero eigenvalues eta of U Pi U^T; each eigenpair (eta, h) gives the unit eigenvector
+u = U Pi^1/2 h / sqrt(eta) of M with eigenvalue eta + s^2.  The complement of span(U) has
+eigenvalue s^2 (orthonormal completion as in the low-rank route).  eta <= 32 m eps eta_1 counts
+as zero.
 
 Certificate (every route).  The returned pairs (and the (k+1)-th when k < n) are checked with
 a fresh application of A: residual_i = ||A v_i - lambda_i v_i||_2.  Iterative routes (eigsh,
@@ -85,6 +94,9 @@ import scipy.sparse.linalg as spla
 import torch
 from threadpoolctl import ThreadpoolController
 
+from numerics.data import MixtureArrays
+from theory.gmm import GMM
+
 __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", "DEFAULT_TOL"]
 
 DEFAULT_TOL = 1e-12
@@ -100,6 +112,7 @@ _ROUTES = {
     "dense": ("auto", "eigh", "full", "eigsh", "lobpcg", "block"),
     "lowrank": ("auto", "lowrank", "eigsh", "lobpcg", "block"),
     "operator": ("auto", "eigsh", "lobpcg", "block"),
+    "population": ("auto", "population"),
 }
 
 
@@ -200,6 +213,10 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
         F = A.F
         method = "lowrank" if method == "auto" else method
         op = _Operator(n, lambda V: _dot(F, _dot(F.T, V)))
+    elif kind == "population":
+        mixture = MixtureArrays.from_gmm(A)
+        method, M = "population", mixture.second_moment
+        op = _Operator(n, lambda V: M @ V)
     else:
         method = "block" if method == "auto" else method
         op = _Operator(n, A.matmat)
@@ -214,6 +231,8 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
         values, vectors = np.linalg.eigh(A)
     elif method == "lowrank":
         values, vectors = _lowrank(A.F, q, rng)
+    elif method == "population":
+        values, vectors = _population(mixture, q, rng)
     elif method == "eigsh":
         values, vectors = _eigsh(op, k, tol_eff, rng)
     elif method == "lobpcg":
@@ -241,6 +260,8 @@ def _as_float64(X, name: str) -> np.ndarray:
 def _kind_and_size(A) -> tuple[str, int]:
     if isinstance(A, LowRank):
         return "lowrank", A.shape[0]
+    if isinstance(A, GMM):
+        return "population", A.dim
     if isinstance(A, spla.LinearOperator):
         if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"A must be square, got shape {A.shape}")
@@ -251,7 +272,7 @@ def _kind_and_size(A) -> tuple[str, int]:
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"A must be a 2-D square matrix, got shape {tuple(A.shape)}")
         return "dense", A.shape[0]
-    raise TypeError("A must be a numpy array, torch tensor, LowRank or scipy LinearOperator, "
+    raise TypeError("A must be a numpy array, torch tensor, LowRank, scipy LinearOperator or theory.GMM, "
                     f"got {type(A).__name__}")
 
 
@@ -341,6 +362,21 @@ def _lowrank(F: np.ndarray, q: int, rng: np.random.Generator):
     if q > m:  # beyond the rank: eigenvalue 0, vectors completing an orthonormal basis
         Z = _extend(np.asfortranarray(vectors), rng.standard_normal((n, q - m)), rng)
         values, vectors = np.concatenate([values, np.zeros(q - m)]), np.hstack([vectors, Z])
+    return values, vectors
+
+
+def _population(mixture: MixtureArrays, q: int, rng: np.random.Generator):
+    noise = mixture.weights @ mixture.variances               # diag of S, per coordinate
+    if not np.allclose(noise, noise[0], rtol=1e-12, atol=0):
+        raise ValueError("A (a cluster model) must have isotropic noise S = s^2 I for the population route")
+    B = mixture.means.T * np.sqrt(mixture.weights)             # U Pi^1/2, d x m
+    eta, h = np.linalg.eigh(_dot(B.T, B))
+    eta, h = eta[::-1], h[:, ::-1]
+    r = min(q, int(np.sum(eta > 32 * eta.size * _EPS * max(eta[0], 0.0))))
+    values, vectors = eta[:r] + noise[0], _dot(B, h[:, :r] / np.sqrt(eta[:r]))
+    if q > r:  # the complement of span(U): eigenvalue s^2
+        Z = _extend(np.asfortranarray(vectors), rng.standard_normal((B.shape[0], q - r)), rng)
+        values, vectors = np.concatenate([values, np.full(q - r, noise[0])]), np.hstack([vectors, Z])
     return values, vectors
 
 
