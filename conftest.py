@@ -18,6 +18,7 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, settings
 
+from numerics.threads import one_thread
 from theory.claims import CLAIMS
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
@@ -30,6 +31,14 @@ settings.load_profile(os.environ.get("SHORTCUT_NTK_PROFILE", "ci"))
 
 _PASSING = re.compile(r"(\d+) passing examples")
 _LEDGER = pytest.StashKey[dict]()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Every test runs with one BLAS/torch thread (numerics/threads.py: reproducible reductions,
+    no contention on 2 cores)."""
+    with one_thread():
+        yield
 
 
 def pytest_addoption(parser):

@@ -28,7 +28,8 @@ class MixtureArrays:
     def from_gmm(cls, gmm: GMM) -> "MixtureArrays":
         def numbers(exprs, name):
             try:
-                return np.array([float(e) for e in exprs], dtype=np.float64)
+                return np.array(exprs.tolist() if isinstance(exprs, sp.MatrixBase) else exprs,
+                                dtype=np.float64).ravel()
             except TypeError:
                 raise ValueError(f"{name} must be numeric to sample; substitute the symbols first "
                                  f"(GMM.subs)") from None
@@ -87,6 +88,16 @@ def sample_gmm(gmm: GMM, n: int | None = None, *, seed, counts=None) -> Sample:
     return Sample(X, arrays.labels[cluster], cluster)
 
 
+def canonical_counts(rho, n: int) -> list[int]:
+    """Cluster counts of GMM.canonical for n points with an exact imbalance: [nA, nA, nC, nC],
+    nA = round(rho n / 2) per aligned cluster, nC = n / 2 - nA (n even, classes balanced), so
+    that two rho values drawn on one seed differ only in which points are aligned."""
+    if not isinstance(n, int) or n < 2 or n % 2:
+        raise ValueError(f"n must be an even integer >= 2, got {n!r}")
+    aligned = int(round(float(rho) * n / 2))
+    return [aligned, aligned, n // 2 - aligned, n // 2 - aligned]
+
+
 def exact_moment_design(gmm: GMM, *, max_points: int = 50_000) -> Sample:
     """A deterministic sample whose second moment X^T X / n equals M EXACTLY (THEORY.md L3).
 
@@ -117,3 +128,6 @@ def exact_moment_design(gmm: GMM, *, max_points: int = 50_000) -> Sample:
         clusters.append(np.full(2 * d * r, c))
     cluster = np.concatenate(clusters)
     return Sample(np.concatenate(rows), arrays.labels[cluster], cluster)
+
+
+from numerics.colored_digits import colored_digits  # noqa: E402,F401  (colored digits, THEORY.md 7)

@@ -60,3 +60,48 @@ class DeepLinear(nn.Module):
         for weight, scale in zip(self.layers, self.scales):
             h = scale * h @ weight.T
         return h[..., 0]
+
+
+class TwoLayerReLU(nn.Module):
+    """f(x) = W2 relu(W1 x / sqrt(d)) / sqrt(width): no biases, standard normal weights (claim R1).
+
+    This is neural-tangents' NTK parameterization with W_std = 1, b_std = 0; its NTK tends to
+    numerics.kernels.relu_ntk as width grows, with an O(1/sqrt(width)) deviation.
+    ``hidden`` is W1 (width x d), ``readout`` is W2 (width,).
+    ``antisymmetric=True`` (even width) draws the first half of the units and mirrors it: hidden
+    rows repeated, readout negated, so f_0 = 0 (to rounding) while the NTK at initialization equals that
+    of the half-width network (the "doubling trick"; used to compare training from f_0 = 0 with
+    kernel regression, claims E3/E4).
+    """
+
+    def __init__(self, d: int, width: int, *, seed: int, dtype=torch.float64, antisymmetric: bool = False):
+        super().__init__()
+        for name, value in (("d", d), ("width", width)):
+            _positive_int(value, name)
+        if antisymmetric and width % 2:
+            raise ValueError(f"width must be even when antisymmetric=True, got {width}")
+        gen = _generator(seed)
+        drawn = width // 2 if antisymmetric else width
+        hidden = torch.randn(drawn, d, generator=gen, dtype=dtype)
+        readout = torch.randn(drawn, generator=gen, dtype=dtype)
+        if antisymmetric:
+            hidden, readout = torch.cat([hidden, hidden]), torch.cat([readout, -readout])
+        self.hidden = nn.Parameter(hidden)
+        self.readout = nn.Parameter(readout)
+
+    def preactivation(self, x: torch.Tensor) -> torch.Tensor:
+        """h = W1 x / sqrt(d), shape (n, width)."""
+        return x @ self.hidden.T / math.sqrt(self.hidden.shape[1])
+
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A, D), each (n, width): A = relu(h) / sqrt(width), the readout's gradient, and
+        D = W2 relu'(h) / sqrt(width), the first-layer signal: df/dW1 = D^T x / sqrt(d) per sample."""
+        h = self.preactivation(x)
+        scale = 1 / math.sqrt(self.hidden.shape[0])
+        return torch.relu(h) * scale, (h > 0).to(h.dtype) * self.readout * scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.preactivation(x)) @ self.readout / math.sqrt(self.hidden.shape[0])
+
+
+from numerics.resnet import resnet18  # noqa: E402,F401  (ResNet-18, torchvision layout)

@@ -39,7 +39,7 @@ def test_the_laws_are_solved_not_typed():
 
 def test_gradient_flow_is_the_small_step_limit_of_descent():
     """(1 - eta lambda / N)^(N tau) -> exp(-eta lambda tau): the two laws are consistent."""
-    eta, lam, r0, tau = dynamics.ETA, dynamics.LAM, dynamics.R0, dynamics.TAU
+    eta, tau = dynamics.ETA, dynamics.TAU
     N = sp.Symbol("N", positive=True)
     gd = dynamics.gradient_descent_law().subs({eta: eta / N, dynamics.T: N * tau})
     assert sp.simplify(sp.limit(gd, N, sp.oo) - dynamics.gradient_flow_law()) == 0

@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from numerics.data import MixtureArrays, exact_moment_design, sample_gmm
+from numerics.data import MixtureArrays, canonical_counts, exact_moment_design, sample_gmm
 from numerics.models import DeepLinear, OneLayerLinear
 from numerics.training import hard_margin_svm, min_norm_interpolant, train_to_convergence
 from theory import linear
@@ -122,13 +122,6 @@ class Interpolation:
     ridge_error: float             # ||signal - ridge|| / ||ridge||
 
 
-def proportional_counts(n: int, rho) -> np.ndarray:
-    """Counts of the 4 canonical clusters with exactly round(rho n) aligned points, classes balanced."""
-    aligned = int(round(float(rho) * n))
-    conflicting = n - aligned
-    return np.array([aligned - aligned // 2, aligned // 2, conflicting - conflicting // 2, conflicting // 2])
-
-
 def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma: float = 1.0) -> Interpolation:
     """Min-norm interpolation (n < d) of targets gamma * y on the canonical GMM with noise sigma2 on
     every coordinate (THEORY.md 6, claim S3). The noise draw depends on ``seed`` only, so two rho
@@ -137,7 +130,7 @@ def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma:
     if n >= d:
         raise ValueError(f"d must exceed n for interpolation, got n = {n}, d = {d}")
     gmm = GMM.canonical(alpha, beta, rho, sigma2, dim=d)
-    sample = sample_gmm(gmm, seed=seed, counts=proportional_counts(n, rho))
+    sample = sample_gmm(gmm, seed=seed, counts=canonical_counts(rho, n))
     targets = gamma * sample.y
     w = min_norm_interpolant(sample.X, targets)
     arrays = MixtureArrays.from_gmm(gmm)
@@ -148,9 +141,9 @@ def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma:
                          w[:2], ridge, float(np.linalg.norm(w[:2] - ridge) / np.linalg.norm(ridge)))
 
 
-def svm_direction(alpha, beta, rho, *, n: int = 40) -> tuple[np.ndarray, float]:
-    """Hard-margin SVM on the noiseless canonical data: round(rho n) aligned points, the rest
-    conflicting (THEORY.md 6). Returns (unit direction, margin)."""
+def svm_direction(alpha, beta, rho, *, n: int = 200) -> tuple[np.ndarray, float]:
+    """Hard-margin SVM on the noiseless canonical data with canonical_counts(rho, n) points per
+    cluster (THEORY.md 6). Returns (unit direction, margin)."""
     gmm = GMM.canonical(alpha, beta, rho, 0)
-    sample = sample_gmm(gmm, seed=0, counts=proportional_counts(n, rho))
+    sample = sample_gmm(gmm, seed=0, counts=canonical_counts(rho, n))
     return hard_margin_svm(sample.X, sample.y)

@@ -13,10 +13,11 @@ import torch
 from tqdm.auto import tqdm
 
 from numerics.report.rows import Context, Row
+from numerics.threads import one_thread
 from theory.claims import CLAIMS
 
 #: Architecture -> module of report entries (each module has ENTRIES = [(claim, arch, fn)]).
-ARCHITECTURES = {"linear": "numerics.report.linear"}
+ARCHITECTURES = {"linear": "numerics.report.linear", "relu": "numerics.report.relu"}
 
 
 def entries(archs=None, claims=None):
@@ -40,7 +41,8 @@ def run(ctx: Context, archs=None, claims=None, progress: bool | None = None) -> 
     for claim, arch, fn in tqdm(entries(archs, claims), desc="claims", disable=not show):
         start = time.perf_counter()
         try:
-            row = fn(ctx)
+            with one_thread():
+                row = fn(ctx)
         except Exception as error:  # noqa: BLE001 - a report shows a broken entry, it does not die
             row = Row(claim, arch, "", "", f"error: {type(error).__name__}: {error}", float("nan"), "not run")
         row.seconds = round(time.perf_counter() - start, 2)

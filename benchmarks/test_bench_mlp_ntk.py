@@ -1,0 +1,132 @@
+"""Empirical NTK of the two-layer ReLU MLP: the exact factorization against the Jacobian contraction.
+
+Cases (float32, width 4096, d = 64, one thread, timer = CPU seconds of this process):
+  baseline   the torch.func NTK tutorial's "jacobian contraction": per-sample Jacobians of ALL
+             parameters (vmap(jacrev)) for X1 and X2, flattened, then contracted with einsum;
+  factorized numerics.kernels.empirical_ntk(method="mlp_factorized"): K = (X X^T / d) * (D D^T) + A A^T.
+at n = 256 and 1024 (group "mlp-ntk-n{n}"); with SHORTCUT_NTK_BENCH_FULL=1 also the factorized route
+alone at n = 8192 (the baseline would need ~17 GB of Jacobians there), which must stay under 24 GB.
+extra_info: role, rel_err = ||K - K_baseline||_F / ||K_baseline||_F (float32: must be <= 1e-5),
+peak_rss_mb = peak resident memory added by one call, measured in a fresh subprocess
+(the rise of /proc/self/status VmHWM over the call, same inputs), and f64_rel_err: the
+factorized route against the Jacobian contraction in float64 at n = 64 (must be <= 1e-12).
+Targets (issue): factorized >= 20x faster than the baseline at n = 1024 and < 0.09 s at n = 256.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+from torch.func import functional_call, jacrev, vmap
+
+from numerics.kernels import empirical_ntk
+from numerics.models import TwoLayerReLU
+
+WIDTH, D = 4096, 64
+FULL = os.environ.get("SHORTCUT_NTK_BENCH_FULL") == "1"
+ROOT = Path(__file__).resolve().parent.parent
+_BASELINE = {}   # n -> the baseline's K, reused for the accuracy of the factorized case
+pytestmark = pytest.mark.benchmark(timer=time.process_time)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+def problem(n: int, dtype=torch.float32):
+    X = torch.randn(n, D, generator=torch.Generator().manual_seed(n), dtype=dtype)
+    return TwoLayerReLU(D, WIDTH, seed=0, dtype=dtype), X
+
+
+def jacobian_contraction(model, X1, X2):
+    """The torch.func tutorial's empirical_ntk_jacobian_contraction, for a scalar output."""
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def single(p, x):
+        return functional_call(model, p, (x.unsqueeze(0),)).squeeze(0)
+
+    jac1 = [j.flatten(1) for j in vmap(jacrev(single), (None, 0))(params, X1).values()]
+    jac2 = [j.flatten(1) for j in vmap(jacrev(single), (None, 0))(params, X2).values()]
+    return torch.stack([torch.einsum("Nf,Mf->NM", j1, j2) for j1, j2 in zip(jac1, jac2)]).sum(0)
+
+
+def factorized(model, X1, X2):
+    return empirical_ntk(model, X1, X2, method="mlp_factorized")
+
+
+ROUTES = {"baseline": jacobian_contraction, "factorized": factorized}
+
+_CHILD = """
+import json, sys, torch
+torch.set_num_threads(1)
+sys.path.insert(0, {root!r})
+from benchmarks.test_bench_mlp_ntk import ROUTES, problem
+
+def high_water_kb():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+
+model, X = problem({n})
+before = high_water_kb()
+ROUTES[{route!r}](model, X, X)
+print(json.dumps((high_water_kb() - before) / 1024))
+"""
+
+
+def peak_rss_mb(route: str, n: int) -> float:
+    """Peak resident memory (MB) one call adds, in a fresh single-threaded subprocess: the rise of
+    Linux's VmHWM (per address space, fresh after exec; getrusage's maxrss would inherit the
+    parent's high-water mark across fork + exec)."""
+    code = _CHILD.format(root=str(ROOT), n=n, route=route)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def float64_agreement() -> float:
+    model, X = problem(64, torch.float64)
+    exact = jacobian_contraction(model, X, X)
+    return float(torch.linalg.norm(factorized(model, X, X) - exact) / torch.linalg.norm(exact))
+
+
+@pytest.mark.parametrize("n", [256, 1024])
+def test_mlp_ntk_baseline_jacobian_contraction(benchmark, n):
+    benchmark.group = f"mlp-ntk-n{n}"
+    model, X = problem(n)
+    K = benchmark.pedantic(jacobian_contraction, args=(model, X, X), rounds=1 if n > 256 else 3, iterations=1)
+    _BASELINE[n] = K
+    benchmark.extra_info.update(role="baseline", n=n, width=WIDTH, d=D, peak_rss_mb=peak_rss_mb("baseline", n))
+
+
+@pytest.mark.parametrize("n", [256, 1024])
+def test_mlp_ntk_factorized(benchmark, n):
+    benchmark.group = f"mlp-ntk-n{n}"
+    model, X = problem(n)
+    K = benchmark.pedantic(factorized, args=(model, X, X), rounds=5, iterations=1)
+    reference = _BASELINE.get(n)
+    if reference is None:
+        reference = jacobian_contraction(model, X, X)
+    rel_err = float(torch.linalg.norm(K - reference) / torch.linalg.norm(reference))
+    f64 = float64_agreement()
+    benchmark.extra_info.update(role="candidate", n=n, width=WIDTH, d=D, rel_err=rel_err, f64_rel_err=f64,
+                                peak_rss_mb=peak_rss_mb("factorized", n))
+    assert rel_err <= 1e-5 and f64 <= 1e-12
+
+
+@pytest.mark.skipif(not FULL, reason="n = 8192 only with SHORTCUT_NTK_BENCH_FULL=1")
+def test_mlp_ntk_factorized_large(benchmark):
+    benchmark.group = "mlp-ntk-n8192"
+    model, X = problem(8192)
+    benchmark.pedantic(factorized, args=(model, X, X), rounds=1, iterations=1)
+    peak = peak_rss_mb("factorized", 8192)
+    benchmark.extra_info.update(role="candidate", n=8192, width=WIDTH, d=D, peak_rss_mb=peak)
+    assert peak < 24 * 1024
