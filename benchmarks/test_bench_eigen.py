@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 import torch
-from threadpoolctl import threadpool_limits
 
 from numerics.eigen import LowRank, top_eigenpairs
+from numerics.kernels import relu_ntk
 
 K_TOP = 10
 D = 64
@@ -34,25 +34,10 @@ _REFERENCE = {}   # the baseline's answer, reused for the accuracy of the other 
 pytestmark = pytest.mark.benchmark(timer=time.process_time)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(torch_threads)
-
 
 def relu_ntk_kernel(n: int, seed: int = 0) -> np.ndarray:
-    """K = r (sin t + (pi - t) cos t) / (2 pi) + q (pi - t) / (2 pi), q = X X^T / d,
-    r = |x||x'| / d, t = arccos(q / r), X ~ N(0, 1)^(n x d)."""
-    X = np.random.default_rng(seed).standard_normal((n, D))
-    q = X @ X.T / D
-    norms = np.linalg.norm(X, axis=1)
-    r = np.outer(norms, norms) / D
-    t = np.arccos(np.clip(q / r, -1.0, 1.0))
-    K = r * (np.sin(t) + (np.pi - t) * np.cos(t)) / (2 * np.pi) + q * (np.pi - t) / (2 * np.pi)
-    return (K + K.T) / 2
+    """The two-layer ReLU NTK (numerics.kernels.relu_ntk, THEORY.md R1) of X ~ N(0, 1)^(n x d)."""
+    return relu_ntk(np.random.default_rng(seed).standard_normal((n, D)))
 
 
 def gaussian_factor(n: int, seed: int = 1) -> np.ndarray:

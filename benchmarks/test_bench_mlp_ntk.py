@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 from torch.func import functional_call, jacrev, vmap
 
 from numerics.kernels import empirical_ntk
@@ -33,14 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 _BASELINE = {}   # n -> the baseline's K, reused for the accuracy of the factorized case
 pytestmark = pytest.mark.benchmark(timer=time.process_time)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 def problem(n: int, dtype=torch.float32):

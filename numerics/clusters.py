@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+
+from numerics.validation import finite_matrix
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,9 @@ def ridge_cluster_outputs(ck: ClusterKernel, labels) -> np.ndarray:
 
 
 def _square_gram(K) -> np.ndarray:
-    K = np.asarray(K.detach().cpu() if isinstance(K, torch.Tensor) else K, dtype=np.float64)
-    if K.ndim != 2 or K.shape[0] != K.shape[1]:
+    K = finite_matrix(K, "K")
+    if K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be a square Gram matrix (n x n), got shape {K.shape}")
-    if not np.all(np.isfinite(K)):
-        raise ValueError("K must be finite (no NaN or inf)")
     return K
 
 

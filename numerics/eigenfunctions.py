@@ -27,10 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from numerics.clusters import ClusterKernel
 from numerics.eigen import top_eigenpairs
+from numerics.validation import finite_matrix
 
 #: eigenpairs with lambda_i <= NYSTROM_RCOND lambda_1 are not extended (module docstring: rounding).
 NYSTROM_RCOND = 1e-8
@@ -54,8 +54,8 @@ class LabelFeatures:
 
 def nystrom(K_probe_train, values, vectors) -> np.ndarray:
     """Phi (n_probe x k), Phi[:, i] = k(probe, X) v_i / lambda_i; eigenvalues must be > 0."""
-    K_probe_train = _matrix(K_probe_train, "K_probe_train")
-    values, vectors = np.asarray(values, dtype=np.float64), _matrix(vectors, "vectors")
+    K_probe_train = finite_matrix(K_probe_train, "K_probe_train")
+    values, vectors = np.asarray(values, dtype=np.float64), finite_matrix(vectors, "vectors")
     if vectors.shape[0] != K_probe_train.shape[1] or values.shape != (vectors.shape[1],):
         raise ValueError(f"shapes must agree: K_probe_train (p, n), vectors (n, k), values (k,); got "
                          f"{K_probe_train.shape}, {vectors.shape}, {values.shape}")
@@ -101,15 +101,6 @@ def label_features(K_train, K_probe_train, y_probe, aligned_probe, *, k: int, me
     LinearOperator such as numerics.kernels.ntk_operator), then phi_A, phi_C on the probe."""
     eig = top_eigenpairs(K_train, k, method=method, seed=seed)
     return label_features_from_eigenpairs(eig.values, eig.vectors, K_probe_train, y_probe, aligned_probe)
-
-
-def _matrix(A, name) -> np.ndarray:
-    A = np.asarray(A.detach().cpu() if isinstance(A, torch.Tensor) else A, dtype=np.float64)
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return A
 
 
 def predicted_label_features(ck: ClusterKernel, labels, aligned) -> LabelFeatures:

@@ -20,24 +20,16 @@ from torch.func import functional_call, jacrev, jvp, vjp, vmap
 
 from numerics.mlp_ntk import mlp_factorized_gram
 from numerics.models import TwoLayerReLU
+from numerics.validation import finite_matrix
 
 
 def linear_ntk(X1, X2=None, *, scale: float = 1.0) -> np.ndarray:
     """k(x, x') = scale * x.x' (claim L1: one-layer scale 1, deep linear L/d)."""
-    X1 = _finite_matrix(X1, "X1")
-    X2 = X1 if X2 is None else _finite_matrix(X2, "X2")
+    X1 = finite_matrix(X1, "X1")
+    X2 = X1 if X2 is None else finite_matrix(X2, "X2")
     if X1.shape[1] != X2.shape[1]:
         raise ValueError(f"X1 and X2 must have the same number of columns, got {X1.shape[1]} and {X2.shape[1]}")
     return scale * (X1 @ X2.T)
-
-
-def _finite_matrix(X, name) -> np.ndarray:
-    X = np.asarray(X.detach().cpu() if isinstance(X, torch.Tensor) else X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (n x d), got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return X
 
 
 def _check_inputs(model: nn.Module, X1: torch.Tensor, X2) -> torch.Tensor:
@@ -149,8 +141,8 @@ def _arc_cosine(X1, X2):
     term (pi - theta) is first order in theta. So for the nearly (anti)parallel pairs, |cos| > 1 - 1e-4,
     theta is recomputed as 2 arcsin(|u -+ u'| / 2) from the unit vectors (Kahan), accurate to a few
     eps; elsewhere arccos's error is <= eps / sqrt(2e-4) ~ 2e-14."""
-    X1 = _finite_matrix(X1, "X1")
-    X2 = X1 if X2 is None else _finite_matrix(X2, "X2")
+    X1 = finite_matrix(X1, "X1")
+    X2 = X1 if X2 is None else finite_matrix(X2, "X2")
     if X1.shape[1] != X2.shape[1]:
         raise ValueError(f"X1 and X2 must have the same number of columns, got {X1.shape[1]} and {X2.shape[1]}")
     d = X1.shape[1]

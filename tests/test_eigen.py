@@ -12,7 +12,6 @@ import torch
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
-from threadpoolctl import threadpool_limits
 
 from numerics import eigen
 from numerics.eigen import EigenConvergenceError, LowRank, top_eigenpairs
@@ -24,14 +23,6 @@ REL_GAP = 1e-3          # assumed relative eigengap at the cut k
 VALUE_RTOL = 1e-10      # eigenvalue agreement, relative to lambda_1
 ANGLE_ATOL = 1e-12      # rounding in orthonormal bases (||V^T V - I|| ~ 1e-15) on top of Davis-Kahan
 seeds = st.integers(0, 2**32 - 1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small matrices: threads only add contention (numpy eigh at n = 600 took 6.6 s with two
-    threads on a loaded 2-core machine, 0.03 s with one)."""
-    with threadpool_limits(1):
-        yield
 
 
 @st.composite

@@ -61,8 +61,9 @@ def g1(ctx: Context) -> Row:
                f"(n=100, d=1600) off by {ridge.error:.3f}", errors[-1], verdict(ok),
                series={"sigma": [float(s) for s in sigmas], "max_rel_error": errors,
                        "ridge_measured": ridge.measured.tolist(), "ridge_predicted": ridge.predicted.tolist(),
-                       "rho": spectrum.rhos.tolist(), "gram_over_n": spectrum.gram.tolist(),
-                       "predicted_over_n": spectrum.predicted.tolist()})
+                       "spectrum_rho": spectrum.rhos.tolist(), "spectrum": spectrum.gram.tolist(),
+                       "spectrum_theory": spectrum.predicted.tolist(),
+                       "spectrum_unit": "Gram eigenvalue / n (theory: G1 prediction)"})
 
 
 def e2(ctx: Context) -> Row:
