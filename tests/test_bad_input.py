@@ -59,7 +59,9 @@ def test_bad_input_raises_a_clear_error(make, error, message):
         make()
 
 
-def test_symbolic_parameters_are_allowed():
-    rho = sp.Symbol("rho", positive=True)
-    gmm = GMM.canonical(1, 2, rho, sp.Symbol("s", positive=True) ** 2)
+def test_symbolic_parameters_are_allowed_and_substituted_before_sampling():
+    rho, s = sp.Symbol("rho", positive=True), sp.Symbol("s", positive=True)
+    gmm = GMM.canonical(1, 2, rho, s**2)
     assert sp.simplify(sum(gmm.weights)) == 1
+    numeric = gmm.subs({rho: sp.Rational(9, 10), s: sp.Rational(1, 2)})
+    assert sample_gmm(numeric, 10, seed=0).X.shape == (10, 2)

@@ -31,7 +31,3 @@ def gradient_flow_law() -> sp.Expr:
     solution = sp.dsolve(sp.Eq(r(TAU).diff(TAU), -ETA * LAM * r(TAU)), r(TAU), ics={r(0): R0})
     return sp.simplify(solution.rhs)
 
-
-def stable_step(lambda_max) -> sp.Expr:
-    """The largest step with |1 - eta lambda_i| < 1 for all i is 2 / lambda_max (exclusive)."""
-    return sp.Integer(2) / sp.sympify(lambda_max)
