@@ -70,8 +70,10 @@ RELU_G1_VARIANCE_ORDER = 1.5
 RELU_E2_TIE_NOISE = 1.25
 
 #: E3 negative control (rho = 1/2): |aligned - conflicting| mean test margin, mirror-symmetric in
-#: expectation; its paired seed noise has standard deviation ~0.03 at n = 800, so 0.1 is > 3 sd.
-RELU_E3_SYMMETRY_BAND = 0.1
+#: expectation. Its seed noise at n = 800 (12 seeds each at salience 4/5, 5/4 and var 1/4, 16/25) has
+#: standard deviation 0.029-0.042 (max |diff| 0.084); 0.2 is ~5 sd of the worst. (0.1 failed once in a
+#: --hypothesis-seed=2 dev run: 0.137.) Power: at rho = 0.9 the deficit was >= 0.29 in all 48 runs.
+RELU_E3_SYMMETRY_BAND = 0.2
 
 #: E3, kernel regression with relu_ntk: training margins equal gamma up to the LU solve's error
 #: <= n eps cond(K) gamma ~ 800 * 2.2e-16 * 3e3 ~ 5e-10 gamma (cond(K) measured <= 3e3).

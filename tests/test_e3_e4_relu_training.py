@@ -73,11 +73,13 @@ def test_negative_control_balanced_training_set_has_no_conflicting_deficit(salie
 @given(salience=saliences, rho=st.fractions(Fraction(7, 10), Fraction(19, 20), max_denominator=20), seed=seeds())
 def test_negative_control_vanishing_variance_fits_every_cluster(salience, rho, seed):
     """var -> 0: the within-cluster ridge disappears (G1) and every cluster is fitted, conflicting ones
-    included: the conflicting margin approaches gamma = 1, monotonically, across var = 1e-2, 1e-4, 1e-6."""
+    included: at var = 1e-6 the conflicting margin is gamma = 1 within 1e-2, while at var = 1/4 it is
+    off by over 10x more. (|1 - margin| is NOT monotone at small variance: one dev-seed run found
+    2.5e-4, 4.2e-3, 1.7e-3 at var = 1e-2, 1e-3, 1e-4 -- the signed deviation crosses zero.)"""
     gaps = [abs(1 - _margins(salience, rho, var, seed, test_per_cluster=50).conflicting)
-            for var in (Fraction(1, 100), Fraction(1, 10**4), Fraction(1, 10**6))]
-    assert gaps[0] > gaps[1] > gaps[2]
-    assert gaps[2] < 1e-2
+            for var in (Fraction(1, 4), Fraction(1, 10**6))]
+    assert gaps[1] < 1e-2
+    assert gaps[0] > 10 * gaps[1]
 
 
 @pytest.mark.claim("E3")
