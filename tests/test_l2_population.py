@@ -67,3 +67,12 @@ def test_negative_control_a_dropped_variance_is_detected():
     wrong = population_spectrum(noiseless).symbolic
     right = population_spectrum(gmm).numeric
     assert np.max(np.abs(wrong - right)) / right[0] > 1e6 * ROUNDING
+
+
+@given(gmm=canonical_gmms(dim=3).filter(lambda g: g.isotropic_variance is not None))
+def test_gram_route_vectors_are_unit_eigenvectors_of_m(gmm):
+    """u = U Pi^1/2 h / sqrt(eta) is a UNIT eigenvector of M with eigenvalue eta + s^2 (exact arithmetic)."""
+    M = linear.second_moment(gmm)
+    for value, u in linear.gram_route_eigenpairs(gmm):
+        assert sp.simplify((u.T * u)[0] - 1) == 0
+        assert sp.simplify(M * u - value * u) == sp.zeros(3, 1)

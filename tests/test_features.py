@@ -1,0 +1,61 @@
+"""T1: the feature decomposition f^(i)(x) = k(x, X) v_i <v_i, Y> / lambda_i (numerics/features.py)."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from numerics.features import feature_outputs
+from theory.strategies import seeds
+
+pytestmark = pytest.mark.claim("T1")
+EPS = np.finfo(float).eps
+
+
+def _problem(seed, n=6, m=4):
+    rng = np.random.default_rng(seed)
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    return V, rng.standard_normal((m, n)), rng.standard_normal(n)
+
+
+@given(seed=seeds(), scale=st.sampled_from([1e-12, 1.0, 1e12]), k=st.integers(1, 6))
+def test_each_feature_is_the_kernel_projection_and_top_k_is_a_prefix(seed, scale, k):
+    """Independent formula per column; the first k columns do not depend on the later pairs;
+    scaling K and lambda together leaves every feature unchanged."""
+    V, k_test, Y = _problem(seed)
+    values = scale * np.linspace(3, 1, 6)
+    full = feature_outputs(k_test, values, V, Y)
+    expected = np.stack([k_test @ V[:, i] * (V[:, i] @ Y) / values[i] for i in range(6)], axis=1)
+    np.testing.assert_allclose(full, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    np.testing.assert_allclose(feature_outputs(k_test, values[:k], V[:, :k], Y), full[:, :k], rtol=1e-14)
+    np.testing.assert_allclose(feature_outputs(scale * k_test, scale * values, V, Y),
+                               feature_outputs(k_test, values, V, Y), rtol=1e-12)
+
+
+@given(seed=seeds(), scale=st.sampled_from([1e-12, 1.0, 1e12]))
+def test_pairs_below_the_pseudo_inverse_cut_are_dropped(seed, scale):
+    """The stated rule: lambda_i <= n eps lambda_1 carries no learnable signal (column 0); just above
+    it the column is kept. All-zero eigenvalues give an all-zero, finite output."""
+    V, k_test, Y = _problem(seed)
+    n = V.shape[0]
+    values = scale * np.array([1.0, 0.5, n * EPS / 2, 2 * n * EPS, 0.25, 0.1])
+    F = feature_outputs(k_test, values, V, Y)
+    assert np.all(F[:, 2] == 0)
+    np.testing.assert_allclose(F[:, 3], k_test @ V[:, 3] * (V[:, 3] @ Y) / values[3], rtol=1e-12)
+    zero = feature_outputs(k_test, np.zeros(n), V, Y)
+    assert np.all(zero == 0) and zero.shape == (k_test.shape[0], n)
+
+
+@pytest.mark.parametrize("case", ["k_test_train", "targets", "values"])
+def test_shape_mismatches_are_rejected(case):
+    V, k_test, Y = _problem(0)
+    values = np.linspace(3, 1, 6)
+    args = {"k_test_train": k_test, "values": values, "vectors": V, "targets": Y}
+    args[case] = {"k_test_train": k_test[:, :5], "targets": Y[:5], "values": values[:5]}[case]
+    with pytest.raises(ValueError, match="shapes must agree"):
+        feature_outputs(args["k_test_train"], args["values"], args["vectors"], args["targets"])
+
+
+@pytest.mark.parametrize("kwargs", [{"eta": 0.1}, {"steps": 3}])
+def test_eta_and_steps_come_together(kwargs):
+    V, k_test, Y = _problem(0)
+    with pytest.raises(ValueError, match="eta and steps must be given together"):
+        feature_outputs(k_test, np.linspace(3, 1, 6), V, Y, **kwargs)
