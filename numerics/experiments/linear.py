@@ -26,7 +26,8 @@ def _relative(a, b) -> float:
     return 0.0 if diff == 0 else diff / scale if scale > 0 else np.inf
 
 
-def _floats(exprs) -> np.ndarray:
+def to_floats(exprs) -> np.ndarray:
+    """SymPy numbers (an iterable or a Matrix) as a float64 array, evaluated at 30 digits first."""
     return np.array([float(sp.N(e, 30)) for e in exprs], dtype=np.float64)
 
 
@@ -82,6 +83,11 @@ class WidthConvergence:
     slope: float         # least-squares slope of log(error) vs log(width); theory -1/2
 
 
+def log_log_slope(widths, errors) -> float:
+    """Least-squares slope of log(error) against log(width) (theory: -1/2); nan for one width."""
+    return float(np.polyfit(np.log(widths), np.log(errors), 1)[0]) if len(widths) > 1 else float("nan")
+
+
 def deep_linear_width_convergence(X: np.ndarray, depth: int, widths, *, seeds) -> WidthConvergence:
     """Empirical NTK of DeepLinear(d, width, depth) against its limit (L/d) X X^T (claim L1)."""
     n, d = X.shape
@@ -93,8 +99,7 @@ def deep_linear_width_convergence(X: np.ndarray, depth: int, widths, *, seeds) -
                                    - limit) / np.linalg.norm(limit) for s in seeds]
         errors.append(np.mean(per_seed))
     errors = np.array(errors)
-    slope = np.polyfit(np.log(widths), np.log(errors), 1)[0]
-    return WidthConvergence(tuple(widths), errors, float(slope))
+    return WidthConvergence(tuple(widths), errors, log_log_slope(widths, errors))
 
 
 # ---- L2 ---------------------------------------------------------------------------------------
@@ -111,15 +116,15 @@ class PopulationSpectrum:
 def population_spectrum(gmm: GMM) -> PopulationSpectrum:
     """SymPy eigenpairs of M = E[x x^T] against numpy's eigh of M built in floats (claim L2)."""
     pairs = linear.population_eigenpairs(gmm)
-    symbolic = _floats(v for v, _ in pairs)
+    symbolic = to_floats(v for v, _ in pairs)
     numeric_vals, numeric_vecs = np.linalg.eigh(MixtureArrays.from_gmm(gmm).second_moment)
     numeric_vals, numeric_vecs = numeric_vals[::-1], numeric_vecs[:, ::-1]
     gram_error = np.nan
     if gmm.isotropic_variance is not None:
-        gram = _floats(v for v, _ in linear.gram_route_eigenpairs(gmm))
+        gram = to_floats(v for v, _ in linear.gram_route_eigenpairs(gmm))
         gram_error = _relative(gram, symbolic[: gram.size]) if gram.size else 0.0
     top = np.isclose(symbolic, symbolic[0], rtol=1e-12, atol=0)
-    sym_basis = np.column_stack([_floats(u) for (_, u), keep in zip(pairs, top) if keep])
+    sym_basis = np.column_stack([to_floats(u) for (_, u), keep in zip(pairs, top) if keep])
     num_basis = numeric_vecs[:, : sym_basis.shape[1]]
     sin = np.linalg.norm(sym_basis @ sym_basis.T - num_basis @ num_basis.T, 2)
     return PopulationSpectrum(symbolic, numeric_vals, _relative(symbolic, numeric_vals), float(gram_error),
@@ -142,7 +147,7 @@ def exact_design_spectrum(gmm: GMM) -> DesignSpectrum:
     """Gram eigenvalues / n on the exact-moment design against SymPy's eig(M) (claim L3)."""
     design = exact_moment_design(gmm)
     d = gmm.dim
-    theory = _floats(v for v, _ in linear.population_eigenpairs(gmm))
+    theory = to_floats(v for v, _ in linear.population_eigenpairs(gmm))
     dense = top_eigenpairs(linear_ntk(design.X), d, method="eigh")
     low = top_eigenpairs(LowRank(design.X), d, method="lowrank")
     gaps = np.nonzero(-np.diff(dense.values) > 1e-6 * dense.values[0])[0]
@@ -167,7 +172,7 @@ class SampledSpectrum:
 def sampled_spectrum(gmm: GMM, n: int, *, seed: int, delta: float = 1e-3) -> SampledSpectrum:
     """Gram eigenvalues / n on n i.i.d. samples, against eig(M) and a stated bound (claim L3)."""
     sample = sample_gmm(gmm, n, seed=seed)
-    theory = _floats(v for v, _ in linear.population_eigenpairs(gmm))
+    theory = to_floats(v for v, _ in linear.population_eigenpairs(gmm))
     k = min(gmm.dim, n)
     values = top_eigenpairs(LowRank(sample.X), k, method="lowrank").values / n
     bound = float(sp.N(eigenvalue_deviation_bound(gmm, n, sp.Rational(delta)), 30))

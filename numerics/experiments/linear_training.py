@@ -8,15 +8,12 @@ import sympy as sp
 import torch
 
 from numerics.data import MixtureArrays, canonical_counts, exact_moment_design, sample_gmm
+from numerics.experiments.linear import to_floats
 from numerics.models import DeepLinear, OneLayerLinear
 from numerics.training import hard_margin_svm, min_norm_interpolant, train_to_convergence
 from theory import linear
 from theory.concentration import weight_deviation_bound
 from theory.gmm import GMM
-
-
-def _vector(expr_matrix) -> np.ndarray:
-    return np.array([float(sp.N(e, 30)) for e in expr_matrix], dtype=np.float64)
 
 
 def end_to_end_weights(model) -> np.ndarray:
@@ -57,7 +54,7 @@ def trained_weights_on_design(gmm: GMM, *, depth: int = 1, width: int = 0, seed:
     eta = 2 / (scale * (gram[-1] + gram[0])) * (1.0 if depth == 1 else 0.5)
     steps = train_to_convergence(model, X, Y, eta=eta, rtol=rtol)
     trained = end_to_end_weights(model)
-    theory = _vector(linear.trained_weights(gmm))
+    theory = to_floats(linear.trained_weights(gmm))
     residual = design.X.T @ (design.X @ trained - design.y)
     norm = np.linalg.norm(theory)
     first = next(iter(model.parameters())).detach()
@@ -78,7 +75,7 @@ def sampled_weights(gmm: GMM, n: int, *, seed: int, delta: float = 1e-3) -> Samp
     """Least-squares weights on n i.i.d. samples against w_inf and its concentration bound (S2)."""
     sample = sample_gmm(gmm, n, seed=seed)
     w = min_norm_interpolant(sample.X, sample.y)
-    theory = _vector(linear.trained_weights(gmm))
+    theory = to_floats(linear.trained_weights(gmm))
     bound = float(sp.N(weight_deviation_bound(gmm, n, sp.Rational(delta)), 30))
     return SampledWeights(w, theory, float(np.linalg.norm(w - theory)), bound)
 

@@ -18,7 +18,7 @@ from numerics.clusters import ClusterKernel, cluster_kernel, predicted_eigenvalu
 from numerics.data import Sample, canonical_counts, sample_gmm
 from numerics.eigen import top_eigenpairs
 from numerics.eigenfunctions import LabelFeatures, label_features, predicted_label_features
-from numerics.experiments.linear import WidthConvergence
+from numerics.experiments.linear import WidthConvergence, log_log_slope
 from numerics.features import feature_outputs
 from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
 from numerics.models import TwoLayerReLU
@@ -55,7 +55,7 @@ def relu_width_convergence(X: np.ndarray, widths, *, seeds) -> WidthConvergence:
     limit = relu_ntk(X)
     errors = np.array([np.mean([np.linalg.norm(empirical_ntk(TwoLayerReLU(X.shape[1], w, seed=s), Xt).numpy() - limit)
                                 for s in seeds]) / np.linalg.norm(limit) for w in widths])
-    return WidthConvergence(tuple(widths), errors, _slope(widths, errors))
+    return WidthConvergence(tuple(widths), errors, log_log_slope(widths, errors))
 
 
 def strategy_disagreement(X: np.ndarray, width: int, *, seed: int, X2: np.ndarray | None = None) -> float:
@@ -220,10 +220,6 @@ def _kernel_gd_prediction(kernel, train: Sample, test: Sample, eta: float, steps
             k_test @ np.linalg.solve(K, train.y))
 
 
-def _slope(widths, errors) -> float:
-    return float(np.polyfit(np.log(widths), np.log(errors), 1)[0]) if len(widths) > 1 else float("nan")
-
-
 def linearization_gap(alpha, beta, rho, var, *, n: int, dim: int, widths, seeds, steps: int,
                       test_per_cluster: int = 25) -> LinearizationGap:
     """Trained antisymmetric TwoLayerReLU (f_0 = 0), ``steps`` full-batch GD steps of
@@ -244,7 +240,7 @@ def linearization_gap(alpha, beta, rho, var, *, n: int, dim: int, widths, seeds,
             with torch.no_grad():
                 outputs = model(Xt).numpy()
             errors[:, w] += [np.linalg.norm(outputs - f) / np.linalg.norm(f) / len(seeds) for f in (ntk, nngp)]
-    return LinearizationGap(tuple(widths), errors[0], _slope(widths, errors[0]), errors[1], _slope(widths, errors[1]),
+    return LinearizationGap(tuple(widths), errors[0], log_log_slope(widths, errors[0]), errors[1], log_log_slope(widths, errors[1]),
                             float(np.linalg.norm(ntk - regression) / np.linalg.norm(regression)))
 
 
