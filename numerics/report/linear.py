@@ -112,8 +112,7 @@ def s2(ctx: Context) -> Row:
     theory, measured = np.array(ratios).T
     trained = tr.trained_weights_on_design(_canonical())
     threshold = float(ALPHA**2 * BETA**2 * (1 - p**2) / (p * BETA**2 - ALPHA**2))
-    rhos = [Fraction(k, 20) for k in range(10, 20)]
-    margin_vs_rho = [tr.cluster_margins(_canonical(r, var=Fraction(1, 2)))[2] for r in rhos]
+    margin_vs_rho = [tr.cluster_margins(_canonical(r, var=Fraction(1, 2)))[2] for r in RHOS]
     margin_vs_var = [tr.cluster_margins(_canonical(var=v))[2] for v in VARIANCES]
     worst = max(float(np.max(np.abs(measured / theory - 1))), trained.error)
     signs = all((m > 0) == (float(v) < threshold) for v, m in zip(VARIANCES, margin_vs_var))
@@ -125,7 +124,7 @@ def s2(ctx: Context) -> Row:
                worst, verdict(ok),
                series={"variance": [float(v) for v in VARIANCES[1:]], "ratio_theory": theory.tolist(),
                        "ratio_measured": measured.tolist(), "threshold": threshold,
-                       "rho": [float(r) for r in rhos], "margin_vs_rho": np.asarray(margin_vs_rho).tolist(),
+                       "rho": [float(r) for r in RHOS], "margin_vs_rho": np.asarray(margin_vs_rho).tolist(),
                        "all_variances": [float(v) for v in VARIANCES], "margin_vs_var": np.asarray(margin_vs_var).tolist()})
 
 
