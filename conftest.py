@@ -15,7 +15,8 @@ import os
 from collections import defaultdict
 
 import pytest
-from hypothesis import HealthCheck, settings
+import torch
+from hypothesis import HealthCheck, register_random, settings
 from hypothesis.statistics import collector
 
 from numerics.threads import one_thread
@@ -28,6 +29,21 @@ settings.register_profile("dev", deadline=None, max_examples=50,
 settings.register_profile("thorough", deadline=None, max_examples=400,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("SHORTCUT_NTK_PROFILE", "ci"))
+
+
+class _TorchGlobalRandom:
+    """torch's global RNG, Random-like, so that Hypothesis seeds it per example and restores it
+    after (as it does for ``random`` and ``numpy.random``). The library never reads it (every
+    draw takes a seed or a Generator; tests/test_determinism.py); only torch.nn layers built by
+    tests do."""
+
+    seed = staticmethod(torch.manual_seed)
+    getstate = staticmethod(torch.get_rng_state)
+    setstate = staticmethod(torch.set_rng_state)
+
+
+TORCH_GLOBAL_RANDOM = _TorchGlobalRandom()      # module-level: Hypothesis keeps only a weakref
+register_random(TORCH_GLOBAL_RANDOM)
 
 _LEDGER = pytest.StashKey[dict]()
 _EXAMPLES = pytest.StashKey[int]()

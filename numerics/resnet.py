@@ -80,6 +80,12 @@ class ResNet18(nn.Module):
         self.fc = skip_init(nn.Linear, cin, num_classes, dtype=dtype, device=device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        channels = self.conv1.in_channels
+        if x.ndim != 4 or x.shape[1] != channels:
+            raise ValueError(f"x must be a batch of images of shape (n, {channels}, H, W), "
+                             f"got shape {tuple(x.shape)}")
+        if x.dtype != self.conv1.weight.dtype:
+            raise TypeError(f"x must have the model's dtype {self.conv1.weight.dtype}, got {x.dtype}")
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         out = self.fc(torch.flatten(self.avgpool(x), 1))

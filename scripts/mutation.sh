@@ -28,11 +28,11 @@ REF=${MUTATION_REF:-}
 
 declare -A MUTATE TESTS
 MUTATE[theory]="theory/gmm.py theory/linear.py"
-TESTS[theory]="tests/test_bad_input.py tests/test_l2_population.py tests/test_s1_shortcut_spectrum.py
+TESTS[theory]="tests/test_bad_input.py tests/test_gmm.py tests/test_l2_population.py tests/test_s1_shortcut_spectrum.py
                tests/test_s2_influence.py tests/test_n1_fitting.py tests/test_l3_finite_sample.py
                tests/test_eigen_population.py"
 MUTATE[features]="numerics/features.py"
-TESTS[features]="tests/test_t1_dynamics.py"
+TESTS[features]="tests/test_t1_dynamics.py tests/test_features.py"
 MUTATE[kernels]="numerics/kernels.py"
 TESTS[kernels]="tests/test_l1_linear_ntk.py tests/test_bad_input.py tests/test_r1_relu_ntk.py"
 MUTATE[eigen]="numerics/eigen.py"

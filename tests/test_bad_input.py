@@ -6,14 +6,29 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
+from torch import nn
 
 from numerics.data import exact_moment_design, sample_gmm
-from numerics.kernels import empirical_ntk, linear_ntk
-from numerics.models import DeepLinear, OneLayerLinear
+from numerics.kernels import empirical_ntk, linear_ntk, ntk_vector_product, relu_ntk
+from numerics.models import DeepLinear, OneLayerLinear, resnet18
 from numerics.training import gradient_descent
 from theory import GMM
 
 MEANS = [[1, 0], [0, 1]]
+ONES = torch.ones(2, 2, dtype=torch.float64)
+
+
+def _ntk(model=None, X1=ONES, X2=None, **kwargs):
+    return empirical_ntk(OneLayerLinear(2) if model is None else model, X1, X2, **kwargs)
+
+
+def _batchnorm_model():
+    """A scalar-output model with BatchNorm, left in train mode."""
+    return nn.Sequential(nn.Linear(2, 1), nn.BatchNorm1d(1), nn.Flatten(0)).double().train()
+
+
+def _image_model():
+    return resnet18(width=2, seed=0, dtype=torch.float64)
 
 CASES = [
     ("weights not summing to 1", lambda: GMM.from_arrays([0.5, 0.6], MEANS, [1, -1], [0, 0]), ValueError, "sum to 1"),
@@ -45,8 +60,29 @@ CASES = [
      ValueError, "X1 must be finite"),
     ("unknown NTK method", lambda: empirical_ntk(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64), method="magic"),
      ValueError, "method must be 'auto' or one of"),
-    ("sample shape mismatch", lambda: empirical_ntk(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64), torch.ones(2, 3, dtype=torch.float64)),
-     ValueError, "same sample shape"),
+    ("sample shape mismatch", lambda: _ntk(X2=torch.ones(2, 3, dtype=torch.float64)),
+     ValueError, r"same sample shape, got \(2,\) and \(3,\)"),
+    ("NaN X2 to linear_ntk", lambda: linear_ntk(np.ones((2, 2)), [[np.nan, 1.0]]), ValueError, "X2 must be finite"),
+    ("1-D X2 to relu_ntk", lambda: relu_ntk(np.ones((2, 2)), np.ones(2)), ValueError, "X2 must be a 2-D array"),
+    ("NaN X2 to empirical_ntk", lambda: _ntk(X2=torch.tensor([[math.nan, 0.0]], dtype=torch.float64)),
+     ValueError, "X2 must be finite"),
+    ("numpy X1 to empirical_ntk", lambda: _ntk(X1=np.ones((2, 2))), TypeError, "X1 must be a torch.Tensor, got ndarray"),
+    ("numpy X2 to empirical_ntk", lambda: _ntk(X2=np.ones((2, 2))), TypeError, "X2 must be a torch.Tensor, got ndarray"),
+    ("1-D X1 to empirical_ntk", lambda: _ntk(X1=torch.ones(2, dtype=torch.float64)), ValueError,
+     r"X1 must be a batch \(n x \.\.\.\) with n >= 1, got shape \(2,\)"),
+    ("empty batch to empirical_ntk", lambda: _ntk(X1=torch.ones(0, 2, dtype=torch.float64)), ValueError,
+     r"X1 must be a batch .* got shape \(0, 2\)"),
+    ("empty X2 to ntk_vector_product", lambda: ntk_vector_product(OneLayerLinear(2), ONES, torch.ones(0, 2, dtype=torch.float64)),
+     ValueError, r"X2 must be a batch"),
+    ("vector-output model", lambda: _ntk(nn.Linear(2, 3).double()), ValueError,
+     r"model must return one scalar per sample \(shape \(n,\)\), got \(1, 3\)"),
+    ("BatchNorm in train mode", lambda: _ntk(_batchnorm_model()), ValueError, "model must be in eval mode"),
+    ("grey image to resnet18", lambda: _image_model()(torch.ones(2, 1, 16, 16, dtype=torch.float64)), ValueError,
+     r"x must be a batch of images of shape \(n, 3, H, W\), got shape \(2, 1, 16, 16\)"),
+    ("unbatched image to resnet18", lambda: _image_model()(torch.ones(3, 16, 16, dtype=torch.float64)), ValueError,
+     r"x must be a batch of images of shape \(n, 3, H, W\), got shape \(3, 16, 16\)"),
+    ("float32 image to float64 resnet18", lambda: _image_model()(torch.ones(2, 3, 16, 16)), TypeError,
+     "x must have the model's dtype torch.float64, got torch.float32"),
     ("width zero", lambda: DeepLinear(3, 0, 2, seed=0), ValueError, "width must be a positive integer"),
     ("unstable step", lambda: gradient_descent(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64),
                                                torch.ones(2, dtype=torch.float64), eta=-1.0, steps=3), ValueError, "eta must be"),

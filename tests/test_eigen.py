@@ -6,6 +6,9 @@ degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 
 Every comparison is relative to lambda_1, and every subspace check is the Davis-Kahan bound
 sin(angle) <= (||R_ours||_F + ||R_numpy||_F) / gap, with R = A V - V diag(values) recomputed here.
 """
+import warnings
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import torch
@@ -15,6 +18,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from numerics import eigen
 from numerics.eigen import EigenConvergenceError, LowRank, top_eigenpairs
+from theory import GMM
 
 pytestmark = pytest.mark.claim("L3")
 
@@ -327,7 +331,7 @@ BAD = [
     ("block_size with eigh", lambda: top_eigenpairs(SYM, 2, method="eigh", block_size=3), ValueError,
      "block_size applies to method 'block' only"),
     ("eigsh k = n - 1", lambda: top_eigenpairs(SYM, 5, method="eigsh"), ValueError, r"k must satisfy k <= n - 2"),
-    ("lobpcg small n", lambda: top_eigenpairs(SYM, 2, method="lobpcg"), ValueError, r"'lobpcg' needs n >= 5 \(k\+1\)"),
+    ("lobpcg small n", lambda: top_eigenpairs(SYM, 2, method="lobpcg"), ValueError, r"'lobpcg' needs n >= 5 \(k\+1\) = 15, got n = 6"),
 ]
 
 
@@ -335,3 +339,118 @@ BAD = [
 def test_bad_input_raises_naming_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---------------------------------------------------------------------------------------------
+# edges of validation, routing and the certificate (issue 8: each test below fails for a mutant
+# that the properties above let through)
+
+
+def test_non_finite_entries_in_the_last_tile_are_found():
+    """_check_dense scans 256 x 256 tiles: a NaN/inf only in the last, partial tile (n = 300)."""
+    base = build(np.linspace(1, 0, 300), 5)
+    for i, j, value in ((299, 299, np.nan), (0, 299, np.inf), (299, 0, -np.inf)):
+        A = base.copy()
+        A[i, j] = value
+        with pytest.raises(ValueError, match="A must be finite"):
+            top_eigenpairs(A, 2)
+
+
+@pytest.mark.parametrize("method", ["eigh", "full", "block", "eigsh", "lobpcg"])
+def test_negative_definite_matrix(method):
+    """All eigenvalues < 0: the symmetry scale max|A| and the certificate's |lambda_1| must be
+    absolute values (a signed max would be negative and reject every A or every result)."""
+    lam = -np.linspace(1, 3, 40)
+    A = build(lam, 6)
+    result = top_eigenpairs(A, 3, method=method, seed=1)
+    scale = np.abs(lam).max()
+    assert np.abs(result.values - lam[:3]).max() <= VALUE_RTOL * scale
+    assert np.linalg.norm(A @ result.vectors - result.vectors * result.values, axis=0).max() <= 1e-10 * scale
+    assert result.gap_ok
+    ones = -(np.ones((5, 5)) + np.eye(5))       # eigenvalues -1 (x4) and -6: top-4 exactly -1
+    assert np.allclose(top_eigenpairs(ones, 4).values, -1.0, rtol=0, atol=1e-14)
+    skewed = ones.copy()
+    skewed[0, 1] += 1e-6
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        top_eigenpairs(skewed, 1)
+
+
+def test_read_only_input_warns_nothing():
+    A = build(np.linspace(1, 0, 30), 7)
+    A.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.allclose(top_eigenpairs(A, 2, method="block").values, [1, 1 - 1 / 29], atol=1e-12)
+
+
+def test_auto_route_switches_at_n_512():
+    lam = np.linspace(1, 0, 513) ** 3
+    assert top_eigenpairs(build(lam[:512], 8), 3).method == "eigh"
+    assert top_eigenpairs(build(lam, 8), 3).method == "block"
+    assert top_eigenpairs(build(lam, 8), 129).method == "eigh"     # k > n / 4
+    assert top_eigenpairs(build(lam, 8), 128).method == "block"
+
+
+@pytest.mark.parametrize("route, method", [("_block", "block"), ("_eigsh", "eigsh"), ("_lobpcg", "lobpcg")])
+def test_certificate_rejects_a_route_that_returns_wrong_pairs(route, method):
+    """The certificate re-applies A: a route returning non-eigenvectors raises, naming the route."""
+    A = build(np.linspace(1, 0.1, 20), 9)
+
+    def wrong(op, *args):
+        return np.array([1.0, 0.9, 0.8]), np.eye(op.n)[:, :3]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(eigen, route, wrong)
+        with pytest.raises(EigenConvergenceError, match=f"{method}: top-2 residual"):
+            top_eigenpairs(A, 2, method=method)
+
+
+class _CountingOperator(LinearOperator):
+    """A LinearOperator that counts the columns it is applied to (an independent matvec count)."""
+
+    def __init__(self, A):
+        super().__init__(dtype=np.float64, shape=A.shape)
+        self.A, self.columns = A, 0
+
+    def _matmat(self, V):
+        self.columns += V.shape[1]
+        return self.A @ V
+
+    def _matvec(self, v):
+        self.columns += 1
+        return self.A @ v
+
+    def _adjoint(self):
+        return self
+
+
+@pytest.mark.parametrize("method", ["block", "eigsh", "lobpcg"])
+def test_matvecs_counts_every_applied_column(method):
+    A = _CountingOperator(build(np.linspace(1, 0, 60) ** 2, 10))
+    result = top_eigenpairs(A, 3, method=method, seed=2)
+    assert result.matvecs == A.columns > 4      # the certificate alone applies k + 1 = 4
+    dense = top_eigenpairs(A.A, 3, method="eigh")
+    assert dense.matvecs == 4 and top_eigenpairs(A.A, 60, method="eigh").matvecs == 60
+
+
+def _second_moment(weights, means, variance):
+    """M = sum_c pi_c mu_c mu_c^T + s^2 I, written out here (THEORY.md section 2)."""
+    means = np.asarray(means, dtype=float)
+    return (means.T * weights) @ means + variance * np.eye(means.shape[1])
+
+
+@pytest.mark.parametrize("weights, means, variance", [
+    ([0.5, 0.5], [[1.0], [-1.0]], 0.25),                        # d = 1
+    ([0.25, 0.75], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], 0.5),    # every mean zero: M = s^2 I
+    ([0.5, 0.5], [[1.0, 2.0, 0.0], [-1.0, -2.0, 0.0]], 0.1),    # rank-1 means, k = d
+    ([0.5, 0.5], [[3.0, 0.0], [0.0, 1.0]], 0.0),                # no noise: M = U Pi U^T
+])
+def test_population_route_on_degenerate_models(weights, means, variance):
+    gmm = GMM.from_arrays([Fraction(w) for w in weights], means, [1, -1], [Fraction(variance)] * 2)
+    M = _second_moment(np.array(weights), means, variance)
+    d = M.shape[0]
+    result = top_eigenpairs(gmm, d)
+    assert result.method == "population"
+    np.testing.assert_allclose(result.values, np.linalg.eigvalsh(M)[::-1], rtol=0, atol=1e-14 * np.abs(M).max())
+    np.testing.assert_allclose(result.vectors.T @ result.vectors, np.eye(d), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(M @ result.vectors, result.vectors * result.values, rtol=0, atol=1e-14 * np.abs(M).max())

@@ -33,3 +33,21 @@ def test_population_route_needs_isotropic_noise():
     gmm = GMM.canonical(1, 2, sp.Rational(9, 10), 1, var_core=2)
     with pytest.raises(ValueError, match="isotropic noise"):
         top_eigenpairs(gmm, 1)
+
+
+@given(alpha=st.integers(1, 5), var=st.sampled_from([0, sp.Rational(1, 4), 2]), dim=st.integers(2, 4))
+def test_degenerate_top_eigenspace_alpha_equals_beta_and_p_zero(alpha, var, dim):
+    """alpha = beta and rho = 1/2 (p = 0): M = alpha^2 (e0 e0^T + e1 e1^T) + s^2 I, a double top
+    eigenvalue. No single top vector exists: the top-2 SUBSPACE (projector) is compared to
+    span(e0, e1), and the cut k = 1 inside the eigenspace is flagged (gap_ok False)."""
+    gmm = GMM.canonical(alpha, alpha, sp.Rational(1, 2), var, dim=dim)
+    symbolic = linear.population_eigenpairs(gmm)
+    top_value = alpha**2 + var
+    assert sp.simplify(symbolic[0][0] - top_value) == 0 and sp.simplify(symbolic[1][0] - top_value) == 0
+    two = top_eigenpairs(gmm, 2)
+    span = np.zeros((dim, dim))
+    span[0, 0] = span[1, 1] = 1
+    assert np.abs(two.vectors @ two.vectors.T - span).max() <= 32 * dim * np.finfo(float).eps
+    assert np.allclose(two.values, float(top_value), rtol=1e-14, atol=0)
+    assert two.gap_ok                       # the next eigenvalue, s^2, is alpha^2 lower (or k = dim)
+    assert not top_eigenpairs(gmm, 1).gap_ok

@@ -1,7 +1,7 @@
 """T1: the feature decomposition f^(i)(x) = k(x, X) v_i <v_i, Y> / lambda_i (numerics/features.py)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from numerics.features import feature_outputs
 from theory.strategies import seeds
@@ -16,6 +16,8 @@ def _problem(seed, n=6, m=4):
     return V, rng.standard_normal((m, n)), rng.standard_normal(n)
 
 
+@example(seed=252998, scale=1e-12, k=2)         # cancellations found by dev-seed runs 3 and 4
+@example(seed=7, scale=1e-12, k=1)
 @given(seed=seeds(), scale=st.sampled_from([1e-12, 1.0, 1e12]), k=st.integers(1, 6))
 def test_each_feature_is_the_kernel_projection_and_top_k_is_a_prefix(seed, scale, k):
     """Independent formula per column; the first k columns do not depend on the later pairs;
@@ -24,10 +26,13 @@ def test_each_feature_is_the_kernel_projection_and_top_k_is_a_prefix(seed, scale
     values = scale * np.linspace(3, 1, 6)
     full = feature_outputs(k_test, values, V, Y)
     expected = np.stack([k_test @ V[:, i] * (V[:, i] @ Y) / values[i] for i in range(6)], axis=1)
-    np.testing.assert_allclose(full, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
-    np.testing.assert_allclose(feature_outputs(k_test, values[:k], V[:, :k], Y), full[:, :k], rtol=1e-14)
-    np.testing.assert_allclose(feature_outputs(scale * k_test, scale * values, V, Y),
-                               feature_outputs(k_test, values, V, Y), rtol=1e-12)
+    # Rounding of column i: two length-n dot products with unit V_i, so elementwise
+    # |error| <= 2 n eps |k_test row| |Y| / lambda_i (Cauchy-Schwarz); factor 2 for two evaluations.
+    # (Elementwise rtol fails where (k_test V_i) cancels: dev-seed run 3 found 8.8e-14 relative.)
+    bound = 4 * V.shape[0] * EPS * np.linalg.norm(k_test, axis=1)[:, None] * np.linalg.norm(Y) / values
+    assert np.all(np.abs(full - expected) <= bound)
+    assert np.all(np.abs(feature_outputs(k_test, values[:k], V[:, :k], Y) - full[:, :k]) <= bound[:, :k])
+    assert np.all(np.abs(feature_outputs(scale * k_test, scale * values, V, Y) - full) <= bound)
 
 
 @given(seed=seeds(), scale=st.sampled_from([1e-12, 1.0, 1e12]))

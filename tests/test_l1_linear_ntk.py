@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from numerics.experiments.linear import deep_linear_width_convergence, one_layer_ntk_error
-from numerics.kernels import empirical_ntk
+from numerics.kernels import empirical_ntk, ntk_operator, ntk_vector_product
 from numerics.models import DeepLinear
 from numerics.tolerances import WIDTH_SLOPE
 from theory.strategies import seeds
@@ -29,6 +29,34 @@ def test_jacobian_and_ntvp_strategies_agree(seed, depth, width):
     model = DeepLinear(4, width, depth, seed=seed % 1000)
     a, b = empirical_ntk(model, X, method="jacobian"), empirical_ntk(model, X, method="ntvp")
     assert torch.max(torch.abs(a - b)) <= 1e-12 * torch.max(torch.abs(a))
+
+
+@given(seed=seeds(), n1=st.integers(1, 6), n2=st.integers(1, 6), b=st.integers(1, 3))
+def test_matrix_free_products_equal_the_formed_kernel(seed, n1, n2, b):
+    """K v and K V from ntk_vector_product / ntk_operator against K formed by the jacobian route
+    (two algorithms: vjp-then-jvp against per-parameter Jacobians), to 1e-12 of max|K| |V|."""
+    rng = np.random.default_rng(seed)
+    X1, X2 = torch.tensor(rng.standard_normal((n1, 3))), torch.tensor(rng.standard_normal((n2, 3)))
+    model = DeepLinear(3, 5, 2, seed=seed % 1000)
+    K12, K11 = empirical_ntk(model, X1, X2, method="jacobian"), empirical_ntk(model, X1, method="jacobian")
+    v, V = torch.tensor(rng.standard_normal(n2)), torch.tensor(rng.standard_normal((n2, b)))
+    product = ntk_vector_product(model, X1, X2)
+    bound = 1e-12 * torch.abs(K12).max() * (1 + torch.abs(V).sum(0).max() + torch.abs(v).sum())
+    assert product(v).shape == (n1,) and torch.max(torch.abs(product(v) - K12 @ v)) <= bound
+    assert product(V).shape == (n1, b) and torch.max(torch.abs(product(V) - K12 @ V)) <= bound
+    operator, W = ntk_operator(model, X1), rng.standard_normal((n1, b))
+    assert operator.shape == (n1, n1)
+    expected = K11.numpy() @ W
+    scale = 1e-12 * np.abs(K11.numpy()).max() * (1 + np.abs(W).sum(0).max())
+    assert np.abs(operator @ W - expected).max() <= scale
+    assert np.abs(operator.matvec(W[:, 0]) - expected[:, 0]).max() <= scale
+    assert np.abs(operator.rmatvec(W[:, 0]) - expected[:, 0]).max() <= scale   # K is symmetric
+
+
+def test_auto_method_is_the_jacobian_route_for_linear_models():
+    X = torch.tensor(_inputs(1, 4, 3))
+    model = DeepLinear(3, 6, 2, seed=1)
+    assert torch.equal(empirical_ntk(model, X), empirical_ntk(model, X, method="jacobian"))
 
 
 @settings(max_examples=3)

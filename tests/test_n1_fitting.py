@@ -5,6 +5,7 @@ import sympy as sp
 from hypothesis import assume, given, strategies as st
 
 from numerics.experiments.linear_training import cluster_margins
+from numerics.training import min_norm_interpolant
 from theory import GMM, linear
 from theory.strategies import cluster_weights, variances
 
@@ -35,3 +36,31 @@ def test_control_variance_shrinks_every_cluster_output(gmm):
     F = linear.cluster_outputs(gmm)
     assert F != sp.Matrix(gmm.labels)
     np.testing.assert_allclose(cluster_margins(gmm), [float(l * f) for l, f in zip(gmm.labels, F)], rtol=1e-9)
+
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12), d=st.integers(1, 12), rank=st.integers(1, 12),
+       log_scale=st.floats(-6, 6))
+def test_min_norm_interpolant_on_rank_deficient_designs(seed, n, d, rank, log_scale):
+    """The stated pseudo-inverse rule (numerics/training.py) on rank-deficient Grams (n > d, or
+    X = A B with rank r < min(n, d)), at scales 10^[-6, 6]. The minimum-norm least-squares w is
+    the unique w with (a) X^T (X w - t) = 0 and (b) w in the row space of X = range(B^T), an
+    independent basis. A backward-stable SVD solve has backward error ~ max(n, d) eps sigma_1
+    (Golub and Van Loan 5.5), so (a) <= c eps sigma_1 |t| (1 + cond) and (b) <= c eps cond |w|."""
+    rank = min(rank, n, d)
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((rank, d))
+    X = 10.0**log_scale * rng.standard_normal((n, rank)) @ B
+    t = rng.standard_normal(n)
+    w = min_norm_interpolant(X, t)
+    row_space = np.linalg.qr(B.T)[0]
+    sigma = np.linalg.svd(X, compute_uv=False)
+    condition = sigma[0] / sigma[rank - 1]
+    c_eps = 64 * max(n, d) * np.finfo(float).eps
+    assert np.linalg.norm(X.T @ (X @ w - t)) <= c_eps * sigma[0] * np.linalg.norm(t) * (1 + condition)
+    off_row_space = np.linalg.norm(w - row_space @ (row_space.T @ w))
+    assert off_row_space <= c_eps * condition * np.linalg.norm(w)
+    if rank < d:   # negative control: w plus a null-space direction still solves (a), fails (b)
+        null = np.linalg.svd(B)[2][rank]
+        shifted = w + np.linalg.norm(w) * null
+        assert np.linalg.norm(shifted - row_space @ (row_space.T @ shifted)) > 0.5 * np.linalg.norm(w)

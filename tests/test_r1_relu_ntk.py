@@ -1,4 +1,5 @@
 """R1: the two-layer ReLU network's NTK, analytic (arc-cosine) and empirical (THEORY.md 7, 8)."""
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -85,6 +86,48 @@ def test_formula_equals_one_dimensional_quadrature(theta, ratio, d):
     X = np.array([x, x2])
     assert relu_nngp(X)[0, 1] == pytest.approx(r * relu_product, rel=1e-9, abs=1e-12)
     assert relu_ntk(X)[0, 1] == pytest.approx(r * relu_product + q * both_positive, rel=1e-9, abs=1e-12)
+
+
+def _reference_kernels(x, x2):
+    """(NNGP, NTK) of THEORY.md 7 in 50-digit arithmetic from the exact float inputs."""
+    with mpmath.workdps(50):
+        x, x2 = [mpmath.mpf(float(v)) for v in x], [mpmath.mpf(float(v)) for v in x2]
+        d = len(x)
+        q = mpmath.fsum(a * b for a, b in zip(x, x2)) / d
+        r = mpmath.sqrt(mpmath.fsum(a * a for a in x) * mpmath.fsum(b * b for b in x2)) / d
+        theta = mpmath.acos(q / r)
+        nngp = r * (mpmath.sin(theta) + (mpmath.pi - theta) * mpmath.cos(theta)) / (2 * mpmath.pi)
+        return float(nngp), float(nngp + q * (mpmath.pi - theta) / (2 * mpmath.pi)), float(r)
+
+
+@given(seed=seeds(), d=st.integers(2, 8), log_angle=st.floats(-9, -1), antiparallel=st.booleans(),
+       ratio=st.floats(0.1, 10))
+def test_nearly_parallel_and_antiparallel_pairs_against_50_digit_arithmetic(seed, d, log_angle, antiparallel, ratio):
+    """Angles 10^[-9, -1] from 0 or from pi, on both sides of the |cos| = 1 - 1e-4 switch to the
+    chord formula. With theta accurate to a few eps (absolute), and |d kernel / d theta| <= r,
+    the error is <= 64 eps r; arccos alone errs by ~sqrt(eps) near 0 and ~eps / angle near pi."""
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(d), rng.standard_normal(d)
+    u, w = x / np.linalg.norm(x), w - (w @ x) / (x @ x) * x
+    w /= np.linalg.norm(w)
+    angle = np.pi - 10.0**log_angle if antiparallel else 10.0**log_angle
+    x2 = ratio * np.linalg.norm(x) * (np.cos(angle) * u + np.sin(angle) * w)
+    nngp, ntk, r = _reference_kernels(x, x2)
+    X = np.array([x, x2])
+    assert abs(relu_nngp(X)[0, 1] - nngp) <= 64 * EPS * r
+    assert abs(relu_ntk(X)[0, 1] - ntk) <= 64 * EPS * r
+
+
+@given(seed=seeds(), n=st.integers(1, 8), d=st.integers(1, 8), log_scale=st.floats(-6, 6))
+def test_scales_1e_minus_6_to_1e6_keep_relative_accuracy(seed, n, d, log_scale):
+    """Both kernels are 2-homogeneous, k(c x, c x') = c^2 k(x, x') (r and q scale by c^2, theta
+    not at all), so relative accuracy must not depend on the scale: entrywise within 64 eps of
+    r = |x||x'|/d (the bound used above), on edge rows too."""
+    X = _with_edge_rows(_inputs(seed, n, d), seed)
+    c = 10.0**log_scale
+    r = np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(X, axis=1)) / d
+    for kernel in (relu_nngp, relu_ntk):
+        assert np.all(np.abs(kernel(c * X) / c**2 - kernel(X)) <= 64 * EPS * r)
 
 
 @given(seed=seeds(), n=st.integers(2, 30), d=st.integers(1, 12))
