@@ -31,6 +31,15 @@ def exact(value, name: str) -> sp.Expr:
     raise TypeError(f"{name} must be a real number or SymPy expression, got {type(value).__name__}")
 
 
+def shown(expr) -> str:
+    """``expr`` for an error message: a rational with a long denominator (a converted binary float,
+    e.g. 1.2 = 5404319552844595/4503599627370496) is followed by its decimal value."""
+    expr = sp.sympify(expr)
+    if isinstance(expr, sp.Rational) and expr.q > 1000:
+        return f"{expr} (= {float(expr):.10g})"
+    return str(expr)
+
+
 def is_negative(expr: sp.Expr) -> bool:
     """True only when SymPy can PROVE ``expr`` < 0 (numbers, or symbols with assumptions)."""
     expr = sp.sympify(expr)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.exact import exact, is_negative, is_zero
+from theory.exact import exact, is_negative, is_zero, shown
 
 CORE, BIAS = 0, 1  # coordinates of the core and bias attributes in the canonical model
 
@@ -53,13 +53,13 @@ class GMM:
                     f"clusters[{i}]: mean and variances must be {dim} x 1 like clusters[0], "
                     f"got {c.mean.shape} and {c.variances.shape}")
             if is_negative(c.weight):
-                raise ValueError(f"clusters[{i}].weight must be >= 0, got {c.weight}")
+                raise ValueError(f"clusters[{i}].weight must be >= 0, got {shown(c.weight)}")
             for j, v in enumerate(c.variances):
                 if is_negative(v):
-                    raise ValueError(f"clusters[{i}].variances[{j}] must be >= 0, got {v}")
+                    raise ValueError(f"clusters[{i}].variances[{j}] must be >= 0, got {shown(v)}")
         total = sp.Add(*(c.weight for c in clusters))
         if is_zero(total - 1) is not True:
-            raise ValueError(f"cluster weights must sum to 1, got {sp.simplify(total)}")
+            raise ValueError(f"cluster weights must sum to 1, got {shown(sp.simplify(total))}")
         self.clusters = clusters
         self.dim = dim
 
@@ -98,14 +98,14 @@ class GMM:
         alpha, beta = exact(alpha, "alpha"), exact(beta, "beta")
         rho, var = exact(rho, "rho"), exact(var, "var")
         if is_negative(rho) or is_negative(1 - rho):
-            raise ValueError(f"rho must lie in [0, 1], got {rho}")
+            raise ValueError(f"rho must lie in [0, 1], got {shown(rho)}")
         if is_negative(var):
-            raise ValueError(f"var must be >= 0, got {var}")
+            raise ValueError(f"var must be >= 0, got {shown(var)}")
         var_core = var if var_core is None else exact(var_core, "var_core")
         var_bias = var if var_bias is None else exact(var_bias, "var_bias")
         for name, v in (("var_core", var_core), ("var_bias", var_bias)):
             if is_negative(v):
-                raise ValueError(f"{name} must be >= 0, got {v}")
+                raise ValueError(f"{name} must be >= 0, got {shown(v)}")
         variances = sp.Matrix([var_core, var_bias] + [var] * (dim - 2))
         clusters = []
         for y, b in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
