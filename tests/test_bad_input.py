@@ -76,7 +76,9 @@ CASES = [
      ValueError, r"X2 must be a batch"),
     ("vector-output model", lambda: _ntk(nn.Linear(2, 3).double()), ValueError,
      r"model must return one scalar per sample \(shape \(n,\)\), got \(1, 3\)"),
-    ("BatchNorm in train mode", lambda: _ntk(_batchnorm_model()), ValueError, "model must be in eval mode"),
+    ("BatchNorm in train mode", lambda: _ntk(_batchnorm_model()), ValueError,
+     r"model must be in eval mode \(model.eval\(\)\): in train mode BatchNorm mixes the samples of a batch "
+     "and the NTK is not a kernel of single inputs"),
     ("grey image to resnet18", lambda: _image_model()(torch.ones(2, 1, 16, 16, dtype=torch.float64)), ValueError,
      r"x must be a batch of images of shape \(n, 3, H, W\), got shape \(2, 1, 16, 16\)"),
     ("unbatched image to resnet18", lambda: _image_model()(torch.ones(3, 16, 16, dtype=torch.float64)), ValueError,

@@ -1,4 +1,6 @@
 """L1: every linear network's NTK is c x.x' (THEORY.md 3)."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -51,6 +53,26 @@ def test_matrix_free_products_equal_the_formed_kernel(seed, n1, n2, b):
     assert np.abs(operator @ W - expected).max() <= scale
     assert np.abs(operator.matvec(W[:, 0]) - expected[:, 0]).max() <= scale
     assert np.abs(operator.rmatvec(W[:, 0]) - expected[:, 0]).max() <= scale   # K is symmetric
+
+
+def test_float32_model_operator_is_float64_and_within_float32_rounding():
+    """ntk_operator takes and returns float64 numpy (scipy's solvers need it) whatever the model's
+    dtype; a float32 model's products match the float64 kernel of the same weights to float32
+    rounding of sums over the P parameters: |error| <= sqrt(P) eps32 max|K| |V|_1 (statistical
+    rounding, constant 1; here P = 3 x 6 + 6 x 6 = 54)."""
+    X = _inputs(2, 5, 3).astype(np.float32).astype(np.float64)      # exact in both dtypes
+    model32 = DeepLinear(3, 6, 2, seed=2, dtype=torch.float32)
+    model64 = copy.deepcopy(model32).double()                 # the same weights, exactly
+    operator = ntk_operator(model32, torch.tensor(X, dtype=torch.float32))
+    V = np.random.default_rng(2).standard_normal((5, 2))
+    product = operator @ V
+    assert product.dtype == np.float64 and operator.dtype == np.float64
+    K = empirical_ntk(model64, torch.tensor(X), method="jacobian").numpy()
+    P = sum(p.numel() for p in model64.parameters())
+    bound = np.sqrt(P) * np.finfo(np.float32).eps * np.abs(K).max() * np.abs(V).sum(0).max()
+    error = np.abs(product - K @ V).max()
+    assert error <= bound
+    assert error > 0              # it did run in float32 (not silently in float64)
 
 
 def test_auto_method_is_the_jacobian_route_for_linear_models():
