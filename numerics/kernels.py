@@ -25,6 +25,8 @@ from numerics.validation import finite_matrix
 
 def linear_ntk(X1, X2=None, *, scale: float = 1.0) -> np.ndarray:
     """k(x, x') = scale * x.x' (claim L1: one-layer scale 1, deep linear L/d)."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating)) or not 0 < scale < np.inf:
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     X1 = finite_matrix(X1, "X1")
     X2 = X1 if X2 is None else finite_matrix(X2, "X2")
     if X1.shape[1] != X2.shape[1]:

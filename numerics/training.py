@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from numerics.validation import finite_matrix
+
 
 def gradient_descent(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, eta: float, steps: int,
                      record=(), progress: bool | None = None) -> dict[int, np.ndarray]:
@@ -55,6 +57,10 @@ def min_norm_interpolant(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
     invertible it interpolates (THEORY.md section 6). lstsq's SVD cut-off is the stated
     pseudo-inverse rule: singular values below max(n, d) * eps * sigma_max are dropped.
     """
+    X = finite_matrix(X, "X")
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.shape != (X.shape[0],) or not np.all(np.isfinite(targets)):
+        raise ValueError(f"targets must be {X.shape[0]} finite numbers (one per row of X), got shape {targets.shape}")
     return np.linalg.lstsq(X, targets, rcond=None)[0]
 
 

@@ -11,7 +11,7 @@ from torch import nn
 from numerics.data import exact_moment_design, sample_gmm
 from numerics.kernels import empirical_ntk, linear_ntk, ntk_vector_product, relu_ntk
 from numerics.models import DeepLinear, OneLayerLinear, resnet18
-from numerics.training import gradient_descent
+from numerics.training import gradient_descent, min_norm_interpolant
 from theory import GMM
 
 MEANS = [[1, 0], [0, 1]]
@@ -85,6 +85,12 @@ CASES = [
      r"x must be a batch of images of shape \(n, 3, H, W\), got shape \(3, 16, 16\)"),
     ("float32 image to float64 resnet18", lambda: _image_model()(torch.ones(2, 3, 16, 16)), TypeError,
      "x must have the model's dtype torch.float64, got torch.float32"),
+    ("NaN kernel scale", lambda: linear_ntk(np.ones((2, 2)), scale=math.nan), ValueError,
+     r"scale must be a finite number > 0, got nan"),
+    ("NaN design to min_norm_interpolant", lambda: min_norm_interpolant(np.array([[np.nan, 1.0]]), np.ones(1)),
+     ValueError, "X must be finite"),
+    ("targets mismatch", lambda: min_norm_interpolant(np.ones((2, 2)), np.ones(3)), ValueError,
+     r"targets must be 2 finite numbers \(one per row of X\), got shape \(3,\)"),
     ("width zero", lambda: DeepLinear(3, 0, 2, seed=0), ValueError, "width must be a positive integer"),
     ("unstable step", lambda: gradient_descent(OneLayerLinear(2), torch.ones(2, 2, dtype=torch.float64),
                                                torch.ones(2, dtype=torch.float64), eta=-1.0, steps=3), ValueError, "eta must be"),
