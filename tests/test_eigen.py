@@ -307,9 +307,9 @@ BAD = [
     ("non-square", lambda: top_eigenpairs(np.ones((3, 4)), 1), ValueError, "A must be a 2-D square"),
     ("1-D", lambda: top_eigenpairs(np.ones(4), 1), ValueError, "A must be a 2-D square"),
     ("non-symmetric", lambda: top_eigenpairs(nonsymmetric(), 2), ValueError, "A must be symmetric"),
-    ("NaN", lambda: top_eigenpairs(with_entry(np.nan), 2), ValueError, "A must be finite"),
-    ("inf", lambda: top_eigenpairs(with_entry(np.inf), 2), ValueError, "A must be finite"),
-    ("one-sided inf", lambda: top_eigenpairs(np.diag([1.0, np.inf]), 1), ValueError, "A must be finite"),
+    ("NaN", lambda: top_eigenpairs(with_entry(np.nan), 2), ValueError, r"^A must be finite \(no NaN/inf\)$"),
+    ("inf", lambda: top_eigenpairs(with_entry(np.inf), 2), ValueError, r"^A must be finite \(no NaN/inf\)$"),
+    ("one-sided inf", lambda: top_eigenpairs(np.diag([1.0, np.inf]), 1), ValueError, r"^A must be finite \(no NaN/inf\)$"),
     ("complex", lambda: top_eigenpairs(SYM.astype(complex), 1), TypeError, "A must be real"),
     ("unknown method", lambda: top_eigenpairs(SYM, 2, method="qr"), ValueError,
      r"method must be one of \('auto', 'eigh', 'full', 'eigsh', 'lobpcg', 'block'\)"),
@@ -326,6 +326,10 @@ BAD = [
     ("tol <= 0", lambda: top_eigenpairs(SYM, 2, tol=0.0), ValueError, "tol must be a float with 0 < tol < 1"),
     ("negative seed", lambda: top_eigenpairs(SYM, 2, seed=-1), ValueError, "seed must be None"),
     ("string seed", lambda: top_eigenpairs(SYM, 2, seed="a"), TypeError, "seed must be None"),
+    ("method not a str", lambda: top_eigenpairs(SYM, 2, method=3), TypeError,
+     r"method must be a str, one of \('auto', 'eigh', 'full', 'eigsh', 'lobpcg', 'block'\), got int"),
+    ("block_size 2.5", lambda: top_eigenpairs(SYM, 2, method="block", block_size=2.5), ValueError,
+     "block_size must be an int >= 1, got 2.5"),
     ("block_size 0", lambda: top_eigenpairs(SYM, 2, method="block", block_size=0), ValueError,
      "block_size must be an int >= 1"),
     ("block_size with eigh", lambda: top_eigenpairs(SYM, 2, method="eigh", block_size=3), ValueError,
@@ -440,13 +444,15 @@ def _second_moment(weights, means, variance):
 
 
 @pytest.mark.parametrize("weights, means, variance", [
+    ([1.0], [[1.0, 2.0]], 0.5),                                 # a single cluster
     ([0.5, 0.5], [[1.0], [-1.0]], 0.25),                        # d = 1
     ([0.25, 0.75], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], 0.5),    # every mean zero: M = s^2 I
     ([0.5, 0.5], [[1.0, 2.0, 0.0], [-1.0, -2.0, 0.0]], 0.1),    # rank-1 means, k = d
     ([0.5, 0.5], [[3.0, 0.0], [0.0, 1.0]], 0.0),                # no noise: M = U Pi U^T
 ])
 def test_population_route_on_degenerate_models(weights, means, variance):
-    gmm = GMM.from_arrays([Fraction(w) for w in weights], means, [1, -1], [Fraction(variance)] * 2)
+    m = len(weights)
+    gmm = GMM.from_arrays([Fraction(w) for w in weights], means, [1, -1][:m], [Fraction(variance)] * m)
     M = _second_moment(np.array(weights), means, variance)
     d = M.shape[0]
     result = top_eigenpairs(gmm, d)
@@ -476,3 +482,22 @@ def test_mrrr_failure_on_a_tight_cluster_falls_back_to_divide_and_conquer():
         mp.setattr(eigen.scipy.linalg, "eigh", mrrr_fails)
         for method in ("eigh", "block"):
             check_against_numpy(B, lam, 3, top_eigenpairs(B, 3, method=method))
+
+
+@pytest.mark.parametrize("method", ["eigh", "full", "block"])
+def test_one_by_one_matrix(method):
+    result = top_eigenpairs(np.array([[2.5]]), 1, method=method)
+    assert result.values.tolist() == [2.5] and abs(result.vectors[0, 0]) == 1 and result.gap_ok
+
+
+def test_non_convergence_message_states_the_residual_target():
+    """The message gives tol |theta_1| for the current top Ritz value theta_1 (tol = 1e-12). A Ritz
+    value lies in [lambda_n, lambda_1] and the top one is at least the Rayleigh quotient of the
+    random start vectors, ~ mean(lambda) = 500 here: half of that is a safe floor."""
+    lam = np.sort(np.random.default_rng(1).uniform(0, 1000, 200))[::-1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(eigen, "_MAX_BLOCK_STEPS", 1)
+        with pytest.raises(EigenConvergenceError) as info:
+            top_eigenpairs(build(lam, 4), 2, method="block")
+    target = float(str(info.value).split("tol |lambda_1| = ")[1].split()[0])
+    assert 0.5e-12 * lam.mean() <= target <= 1e-12 * lam[0] * (1 + 1e-3)       # rounding of %.3g

@@ -31,7 +31,7 @@ def test_population_route_equals_sympy_and_numpy(gmm, k):
 
 def test_population_route_needs_isotropic_noise():
     gmm = GMM.canonical(1, 2, sp.Rational(9, 10), 1, var_core=2)
-    with pytest.raises(ValueError, match="isotropic noise"):
+    with pytest.raises(ValueError, match=r"^A \(a cluster model\) must have isotropic noise S = s\^2 I for the population route$"):
         top_eigenpairs(gmm, 1)
 
 
