@@ -71,3 +71,19 @@ def test_min_norm_interpolant_on_rank_deficient_designs(seed, n, d, rank, log_sc
         null = np.linalg.svd(B)[2][rank]
         shifted = w + np.linalg.norm(w) * null
         assert np.linalg.norm(shifted - row_space @ (row_space.T @ shifted)) > 0.5 * np.linalg.norm(w)
+
+
+def test_trained_weights_of_a_singular_second_moment_are_the_pseudo_inverse_solution():
+    """s^2 = 0 with dim = 3: M has a zero third row and column, so w = M^+ E[y x] (the limit of
+    gradient descent from 0, THEORY.md 5), checked against numpy's pinv of the float M."""
+    gmm = GMM.canonical(1, 2, sp.Rational(9, 10), 0, dim=3)
+    w = linear.trained_weights(gmm)
+    M = np.array(linear.second_moment(gmm), dtype=float)
+    m = np.array(linear.label_moment(gmm), dtype=float).ravel()
+    assert np.linalg.matrix_rank(M) == 2 and w[2] == 0
+    np.testing.assert_allclose(np.array(w, dtype=float).ravel(), np.linalg.pinv(M) @ m, rtol=1e-12, atol=1e-14)
+
+
+def test_cluster_outputs_need_isotropic_noise():
+    with pytest.raises(ValueError, match=r"^gmm must have isotropic noise \(S = s\^2 I\) for the Woodbury route$"):
+        linear.cluster_outputs(GMM.canonical(1, 2, sp.Rational(9, 10), 1, var_core=2))
