@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 
 from numerics.eigenfunctions import cluster_functions, label_features_from_eigenpairs, nystrom
 from numerics.experiments.relu import relu_label_feature_ratio
@@ -62,13 +62,18 @@ def test_ratio_increases_with_imbalance_for_every_salience(salience, rho_lo, gap
 
 
 @settings(max_examples=4)
+@example(salience=Fraction(23, 14), rho=Fraction(7, 10), seed=296)     # dev seed 13: 1.19e-2 at 1e-2, 1.28e-2 at 1e-3
 @given(salience=saliences(), rho=st.fractions(Fraction(3, 5), Fraction(19, 20), max_denominator=20), seed=seeds())
 def test_small_variance_ratio_matches_the_cluster_prediction(salience, rho, seed):
     """G1: as the variance -> 0 the Gram's label features become the odd-block cluster eigenpairs, so
     the measured ratio -> the cluster-level prediction (same Kbar): relative error decreasing across
-    var = 1e-2, 1e-3, 1e-4 (first order in var: measured 5e-2, 6e-3, 7e-4) and exact at var = 0."""
+    var = 1e-4, 1e-5, 1e-6 and exact at var = 0. With t = sqrt(var) and one noise draw scaled by t,
+    the error is |b t + a t^2 + ...| (b: the sample-noise term ~ 1/sqrt(n), a: the variance term),
+    monotone only for t below |b/a|/2: at var >= 1e-3 the two terms can cancel (measured errors
+    1.19e-2, 1.28e-2, 2.0e-4, 3.9e-5, 9.8e-6 at var = 1e-2 .. 1e-6 for the pinned example), so the
+    check starts at 1e-4 (typical errors there 2e-4 to 8e-4, falling ~4x per decade)."""
     errors = []
-    for var in (Fraction(1, 100), Fraction(1, 1000), Fraction(1, 10**4), 0):
+    for var in (Fraction(1, 10**4), Fraction(1, 10**5), Fraction(1, 10**6), 0):
         r = relu_label_feature_ratio(1, salience, rho, var, n=N, dim=DIM, seed=seed % 10**6)
         errors.append(abs(r.ratio / r.predicted.ratio - 1))
     assert errors[0] > errors[1] > errors[2]
