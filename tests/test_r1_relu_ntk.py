@@ -118,6 +118,24 @@ def test_nearly_parallel_and_antiparallel_pairs_against_50_digit_arithmetic(seed
     assert abs(relu_ntk(X)[0, 1] - ntk) <= 64 * EPS * r
 
 
+@given(seed=seeds(), n1=st.integers(1, 5), n2=st.integers(1, 5), d=st.integers(1, 6))
+def test_cross_kernels_are_blocks_of_the_joint_gram(seed, n1, n2, d):
+    """k(X1, X2) is the off-diagonal block of k([X1; X2]) for both kernels (same pairs, same
+    arithmetic: equal to rounding of the pairwise formula, 64 eps r)."""
+    X = _inputs(seed, n1 + n2, d)
+    r = np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(X, axis=1)) / d
+    for kernel in (relu_nngp, relu_ntk):
+        cross = kernel(X[:n1], X[n1:])
+        assert cross.shape == (n1, n2)
+        assert np.all(np.abs(cross - kernel(X)[:n1, n1:]) <= 64 * EPS * r[:n1, n1:])
+
+
+def test_auto_method_is_the_factorized_route_for_the_relu_mlp():
+    X = torch.tensor(_inputs(3, 6, 4))
+    model = TwoLayerReLU(4, 32, seed=3)
+    assert torch.equal(empirical_ntk(model, X), empirical_ntk(model, X, method="mlp_factorized"))
+
+
 @given(seed=seeds(), n=st.integers(1, 8), d=st.integers(1, 8), log_scale=st.floats(-6, 6))
 def test_scales_1e_minus_6_to_1e6_keep_relative_accuracy(seed, n, d, log_scale):
     """Both kernels are 2-homogeneous, k(c x, c x') = c^2 k(x, x') (r and q scale by c^2, theta
