@@ -79,7 +79,9 @@ RELU_E3_SYMMETRY_BAND = 0.2
 #: <= n eps cond(K) gamma ~ 800 * 2.2e-16 * 3e3 ~ 5e-10 gamma (cond(K) measured <= 3e3).
 RELU_KERNEL_MARGIN = 1e-8
 
-#: E3, real gradient descent (width 512, n = 200, 1500 steps of 1.9 / lambda_max): the training margins
-#: are not interpolated exactly; the slowest mode decays as exp(-t eta lambda_min) ~ e^-4 here
-#: (measured max |y f - gamma| <= 0.02); 0.05 is the stated "held at gamma" allowance.
+#: E3, real gradient descent (width 512, n = 200, 3000 steps of 1.9 / lambda_max): the training margins
+#: are not interpolated exactly. The analytic NTK's slowest mode has decayed to e^-7.5 (T1; eta lambda_min
+#: >= 2.5e-3 measured), the finite-width network lags it: measured max |y f - gamma| <= 0.0074 at 3000
+#: steps, and 0.067 at 1500 steps (a thorough-profile counterexample to the old 1500-step setting);
+#: 0.05 is the stated "held at gamma" allowance.
 RELU_GD_MARGIN = 0.05

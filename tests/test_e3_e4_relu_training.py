@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from numerics.experiments.relu import kernel_regression_margins, linearization_gap, trained_network_margins
 from numerics.tolerances import (RELU_E3_SYMMETRY_BAND, RELU_GD_MARGIN, RELU_KERNEL_MARGIN,
@@ -84,13 +84,14 @@ def test_negative_control_vanishing_variance_fits_every_cluster(salience, rho, s
 
 @pytest.mark.claim("E3")
 @settings(max_examples=2)
+@example(rho_lo=Fraction(10, 17), seed=66568095)   # thorough run: train error 0.067 after 1500 steps (now 0.0074)
 @given(rho_lo=st.fractions(Fraction(1, 2), Fraction(3, 5), max_denominator=20), seed=seeds())
 def test_trained_network_conflicting_margin_falls_with_imbalance(rho_lo, seed):
     """Real full-batch gradient descent of an antisymmetric (f_0 = 0) TwoLayerReLU, width 512, n = 200,
-    1500 steps of 1.9 / lambda_max: training margins within RELU_GD_MARGIN of gamma = 1, and
+    3000 steps of 1.9 / lambda_max: training margins within RELU_GD_MARGIN of gamma = 1, and
     the conflicting margin falls from rho_lo to rho_lo + 0.3 (the paired effect is >= 0.2 at n = 200;
     rho pairs 0.3 apart because the seed noise at n = 200 is ~0.05)."""
-    common = dict(n=200, dim=DIM, seed=seed % 10**6, width=512, steps=1500)
+    common = dict(n=200, dim=DIM, seed=seed % 10**6, width=512)
     lo = trained_network_margins(1, Fraction(13, 10), rho_lo, Fraction(36, 100), **common)
     hi = trained_network_margins(1, Fraction(13, 10), rho_lo + Fraction(3, 10), Fraction(36, 100), **common)
     assert lo.train_error < RELU_GD_MARGIN and hi.train_error < RELU_GD_MARGIN

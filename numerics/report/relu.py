@@ -95,7 +95,7 @@ def e3(ctx: Context) -> Row:
     by_var = [ex.kernel_regression_margins(ALPHA, BETA, Fraction(9, 10), v, n=n, dim=20, seed=ctx.seed)
               for v in variances]
     trained = [ex.trained_network_margins(ALPHA, BETA, rho, Fraction(36, 100), n=200, dim=20, seed=ctx.seed,
-                                          width=2048 if ctx.full else 512, steps=1500)
+                                          width=2048 if ctx.full else 512)
                for rho in (Fraction(1, 2), Fraction(9, 10))]
     conflicting = [m.conflicting for m in by_rho]
     ok = (all(m.train_error <= tol.RELU_KERNEL_MARGIN for m in by_rho + by_var)
