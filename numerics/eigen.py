@@ -17,7 +17,10 @@ Routes (``method``):
   eigsh    scipy.sparse.linalg.eigsh (ARPACK Lanczos), needs k <= n - 2            [all]
   lobpcg   scipy.sparse.linalg.lobpcg, block of k+1, needs n >= 5 (k+1); restarted warm
            up to 5 times when it stalls.  It breaks down (raises EigenConvergenceError)
-           when rank(A) < ~3 (k+1): its trial space [X, R, P] becomes singular       [all]
+           when rank(A) < ~3 (k+1): its trial space [X, R, P] becomes singular.  With a tie
+           at the cut (lambda_k = lambda_{k+1}) it can also raise: it stalls at n = 5 (k+1)
+           (dev-seed runs: n = 15, k = 2, 22 of 40 rotations raise, none padded to n = 20)
+           or stagnates near 1e-10 |lambda_1| (n = 44, k = 6), above the default tol  [all]
   block    block Krylov with a buffer (below)                                        [all]
   lowrank  the small side of F F^T (below)                                           [LowRank]
   population  the m x m weighted Gram H = Pi^1/2 U^T U Pi^1/2 (below)                  [GMM]

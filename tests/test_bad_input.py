@@ -13,8 +13,10 @@ from numerics.kernels import empirical_ntk, linear_ntk, ntk_vector_product, relu
 from numerics.models import DeepLinear, OneLayerLinear, resnet18
 from numerics.training import gradient_descent, min_norm_interpolant
 from theory import GMM
+from theory.gmm import Cluster
 
 MEANS = [[1, 0], [0, 1]]
+HALF = sp.Rational(1, 2)
 ONES = torch.ones(2, 2, dtype=torch.float64)
 
 
@@ -40,6 +42,17 @@ CASES = [
     ("missing mean", lambda: GMM.from_arrays([0.5, 0.5], [[1, 0]], [1, -1], [0, 0]), ValueError,
      r"means must have one entry per cluster \(2\), got 1"),
     ("string var", lambda: GMM.canonical(1, 1, 0.5, "0.1"), TypeError, "var must be a real number or SymPy expression, got str"),
+    ("missing variance", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, -1], [0]), ValueError,
+     r"variances must have one entry per cluster \(2\), got 1"),
+    ("string mean", lambda: GMM.from_arrays([0.5, 0.5], [[1, "a"], [0, 1]], [1, -1], [0, 0]), TypeError,
+     r"means\[0\] must be a real number"),
+    ("variances of another dimension", lambda: GMM([Cluster(1, HALF, sp.Matrix([1, 0]), sp.Matrix([0, 0])),
+                                                    Cluster(-1, HALF, sp.Matrix([0, 1]), sp.Matrix([0, 0, 0]))]),
+     ValueError, r"clusters\[1\]: mean and variances must be 2 x 1 like clusters\[0\], got \(2, 1\) and \(3, 1\)"),
+    ("string beta", lambda: GMM.canonical(1, "b", 0.5, 0), TypeError, "beta must be a real number"),
+    ("string var_core", lambda: GMM.canonical(1, 1, 0.5, 0, var_core="x"), TypeError, "var_core must be a real number"),
+    ("string var_bias", lambda: GMM.canonical(1, 1, 0.5, 0, var_bias="x"), TypeError, "var_bias must be a real number"),
+    ("negative var_bias", lambda: GMM.canonical(1, 1, 0.5, 0, var_bias=-1), ValueError, "var_bias must be >= 0, got -1"),
     ("missing label", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1], [0, 0]), ValueError, "labels must have one entry per cluster"),
     ("no clusters", lambda: GMM([]), ValueError, "at least one cluster"),
     ("rho above 1", lambda: GMM.canonical(1, 1, 1.2, 0), ValueError, r"rho must lie in \[0, 1\], got \d+/\d+ \(= 1.2\)"),

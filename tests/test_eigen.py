@@ -222,12 +222,20 @@ def test_lowrank_pads_beyond_rank_with_orthonormal_null_vectors(data, F, seed):
 @settings(max_examples=15)
 @given(data=st.data(), seed=seeds)
 def test_tie_at_the_cut_is_flagged(method, data, seed):
-    """An exact eigenspace split by the cut: gap_ok is False, values are still right."""
+    """An exact eigenspace split by the cut: gap_ok is False, values are still right. lobpcg may
+    instead raise on a tie at the cut (module docstring: dev-seed runs found a stall at n = 15,
+    k = 2 and stagnation at 2e-10 |lambda_1| for n = 44, k = 6), never return wrong pairs."""
     lam, _ = data.draw(spectra(kinds=("degenerate",), n_min=N_MIN[method]), label="spectrum")
     splits = [k for k in range(1, min(lam.size, K_MAX[method](lam.size) + 1)) if lam[k - 1] == lam[k]]
     assume(splits)
     k = data.draw(st.sampled_from(splits), label="k")
-    res = top_eigenpairs(build(lam, seed), k, method=method, seed=seed)
+    try:
+        res = top_eigenpairs(build(lam, seed), k, method=method, seed=seed)
+    except EigenConvergenceError:
+        if method == "lobpcg":
+            event("lobpcg raised on a tie at the cut")
+            return
+        raise
     assert not res.gap_ok
     assert np.abs(res.values - lam[:k]).max() <= VALUE_RTOL * lam[0]
 

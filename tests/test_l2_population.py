@@ -76,3 +76,8 @@ def test_gram_route_vectors_are_unit_eigenvectors_of_m(gmm):
     for value, u in linear.gram_route_eigenpairs(gmm):
         assert sp.simplify((u.T * u)[0] - 1) == 0
         assert sp.simplify(M * u - value * u) == sp.zeros(3, 1)
+
+
+def test_gram_route_needs_isotropic_noise():
+    with pytest.raises(ValueError, match=r"^gmm must have isotropic noise \(S = s\^2 I\) for the Gram route$"):
+        linear.gram_route_eigenpairs(GMM.canonical(1, 2, sp.Rational(9, 10), 1, var_core=2))
