@@ -36,6 +36,7 @@ def test_each_feature_is_the_kernel_projection_and_top_k_is_a_prefix(seed, scale
     assert np.all(np.abs(feature_outputs(scale * k_test, scale * values, V, Y) - full) <= bound)
 
 
+@example(seed=451, scale=1e-12)
 @given(seed=seeds(), scale=st.sampled_from([1e-12, 1.0, 1e12]))
 def test_pairs_below_the_pseudo_inverse_cut_are_dropped(seed, scale):
     """The stated rule: lambda_i <= n eps lambda_1 carries no learnable signal (column 0); just above
@@ -45,7 +46,10 @@ def test_pairs_below_the_pseudo_inverse_cut_are_dropped(seed, scale):
     values = scale * np.array([1.0, 0.5, n * EPS / 2, 2 * n * EPS, 0.25, 0.1])
     F = feature_outputs(k_test, values, V, Y)
     assert np.all(F[:, 2] == 0)
-    np.testing.assert_allclose(F[:, 3], k_test @ V[:, 3] * (V[:, 3] @ Y) / values[3], rtol=1e-12)
+    # rounding bound of the first test (elementwise rtol fails where k_test V_3 cancels: the thorough
+    # run found 2.2e-10 relative for seed 451)
+    bound = 4 * n * EPS * np.linalg.norm(k_test, axis=1) * np.linalg.norm(Y) / values[3]
+    assert np.all(np.abs(F[:, 3] - k_test @ V[:, 3] * (V[:, 3] @ Y) / values[3]) <= bound)
     zero = feature_outputs(k_test, np.zeros(n), V, Y)
     assert np.all(zero == 0) and zero.shape == (k_test.shape[0], n)
 

@@ -81,7 +81,10 @@ def test_e2_aligned_feature_gains_over_conflicting_as_rho_grows(seed, rho_lo, ga
     assume(rho_hi <= Fraction(19, 20))
     lo, hi = (ex.feature_ratio(ex.digits_grams(r, seed=seed, setting=SETTING)) for r in (rho_lo, rho_hi))
     assert hi.ratio > lo.ratio, (lo, hi)
-    if rho_hi >= Fraction(4, 5):  # phi_A is the top label-carrying feature once rho is well past 1/2
+    # phi_A is the top label-carrying feature once rho is well past 1/2. Near rho = 0.8 the onset is
+    # seed-dependent: dev seed 34 found seed 32033123 at rho = 29/36 ~ 0.81 with one feature carrying
+    # both (index 1 for both, ratio 1), separated at 0.85 (ratio 3.6) and 0.9 (4.2).
+    if rho_hi >= Fraction(17, 20):
         assert hi.index_aligned < hi.index_conflicting and hi.ratio > 1
 
 
