@@ -133,3 +133,14 @@ def test_negative_control_zero_variance_ridge_outputs_fit_every_cluster(ab, rho,
 def test_bad_input_raises_a_clear_error(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_relative_errors_are_finite_when_the_gram_is_rank_deficient():
+    """Linear kernel at zero variance: rank 2 < m = 4, so lambda_3 = lambda_4 = 0 to rounding; the
+    per-eigenvalue relative errors stay finite (the thorough run saw 0/0 -> NaN here): rounding-sized
+    for the two nonzero eigenvalues, at most 10 (the rounding bound 10 n eps |K| over the floor
+    n eps lambda_1) for the zero ones."""
+    sample = canonical_sample(1, 2, Fraction(9, 10), 0, n=40, dim=3, seed=0)
+    result = cluster_reduction(sample.X @ sample.X.T, sample.cluster)
+    assert np.all(np.isfinite(result.error)) and np.all(np.isfinite(result.ritz_error))
+    assert result.error[:2].max() <= 10 * 40 * EPS and result.error[2:].max() <= 10
