@@ -149,7 +149,9 @@ def test_linear_operator_routes_match_numpy(method, data, seed):
     lam, cuts = data.draw(spectra(kinds=("generic", "rank_deficient"), n_min=3), label="spectrum")
     k = draw_cut(data, lam, cuts, K_MAX[method](lam.size))
     A = build(lam, seed)
-    check_against_numpy(A, lam, k, top_eigenpairs(aslinearoperator(A), k, method=method, seed=seed))
+    result = top_eigenpairs(aslinearoperator(A), k, method=method, seed=seed)
+    assert result.method == method
+    check_against_numpy(A, lam, k, result)
 
 
 @settings(max_examples=20)
@@ -324,16 +326,21 @@ BAD = [
     ("lowrank on dense", lambda: top_eigenpairs(SYM, 2, method="lowrank"), ValueError, "method must be one of"),
     ("eigh on operator", lambda: top_eigenpairs(aslinearoperator(SYM), 2, method="eigh"), ValueError,
      "method must be one of"),
-    ("unknown type", lambda: top_eigenpairs([[1.0]], 1), TypeError, "A must be a numpy array, torch tensor"),
-    ("LowRank NaN", lambda: LowRank(np.array([[1.0], [np.nan]])), ValueError, "F must be finite"),
+    ("unknown type", lambda: top_eigenpairs([[1.0]], 1), TypeError,
+     r"^A must be a numpy array, torch tensor, LowRank, scipy LinearOperator or theory.GMM, got list$"),
+    ("complex operator", lambda: top_eigenpairs(aslinearoperator(SYM.astype(complex)), 1), TypeError,
+     "A must be a real operator, got dtype complex128"),
+    ("LowRank NaN", lambda: LowRank(np.array([[1.0], [np.nan]])), ValueError, r"^F must be finite \(no NaN/inf\)$"),
     ("LowRank 1-D", lambda: LowRank(np.ones(3)), ValueError, "F must be 2-D"),
-    ("LowRank list", lambda: LowRank([[1.0]]), TypeError, "F must be a numpy array"),
-    ("operator NaN", lambda: top_eigenpairs(nan_operator(), 2), ValueError, "A produced non-finite"),
+    ("LowRank list", lambda: LowRank([[1.0]]), TypeError, "F must be a numpy array or torch tensor, got list"),
+    ("operator NaN", lambda: top_eigenpairs(nan_operator(), 2), ValueError, r"^A produced non-finite values \(NaN/inf\)$"),
     ("operator non-square", lambda: top_eigenpairs(aslinearoperator(np.ones((3, 4))), 1), ValueError,
      "A must be square"),
     ("tol <= 0", lambda: top_eigenpairs(SYM, 2, tol=0.0), ValueError, "tol must be a float with 0 < tol < 1"),
+    ("tol = 1", lambda: top_eigenpairs(SYM, 2, tol=1.0), ValueError, "tol must be a float with 0 < tol < 1, got 1.0"),
+    ("string tol", lambda: top_eigenpairs(SYM, 2, tol="1e-6"), ValueError, "tol must be a float with 0 < tol < 1"),
     ("negative seed", lambda: top_eigenpairs(SYM, 2, seed=-1), ValueError, "seed must be None"),
-    ("string seed", lambda: top_eigenpairs(SYM, 2, seed="a"), TypeError, "seed must be None"),
+    ("string seed", lambda: top_eigenpairs(SYM, 2, seed="a"), TypeError, "seed must be None, an int >= 0 or a numpy Generator, got str"),
     ("method not a str", lambda: top_eigenpairs(SYM, 2, method=3), TypeError,
      r"method must be a str, one of \('auto', 'eigh', 'full', 'eigsh', 'lobpcg', 'block'\), got int"),
     ("block_size 2.5", lambda: top_eigenpairs(SYM, 2, method="block", block_size=2.5), ValueError,
@@ -342,7 +349,7 @@ BAD = [
      "block_size must be an int >= 1"),
     ("block_size with eigh", lambda: top_eigenpairs(SYM, 2, method="eigh", block_size=3), ValueError,
      "block_size applies to method 'block' only"),
-    ("eigsh k = n - 1", lambda: top_eigenpairs(SYM, 5, method="eigsh"), ValueError, r"k must satisfy k <= n - 2"),
+    ("eigsh k = n - 1", lambda: top_eigenpairs(SYM, 5, method="eigsh"), ValueError, r"k must satisfy k <= n - 2 = 4 for method"),
     ("lobpcg small n", lambda: top_eigenpairs(SYM, 2, method="lobpcg"), ValueError, r"'lobpcg' needs n >= 5 \(k\+1\) = 15, got n = 6"),
 ]
 
@@ -413,7 +420,7 @@ def test_certificate_rejects_a_route_that_returns_wrong_pairs(route, method):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(eigen, route, wrong)
-        with pytest.raises(EigenConvergenceError, match=f"{method}: top-2 residual"):
+        with pytest.raises(EigenConvergenceError, match=rf"^{method}: top-2 residual \S+ > 10 tol \|lambda_1\| = 1e-11$"):
             top_eigenpairs(A, 2, method=method)
 
 
@@ -443,6 +450,7 @@ def test_matvecs_counts_every_applied_column(method):
     assert result.matvecs == A.columns > 4      # the certificate alone applies k + 1 = 4
     dense = top_eigenpairs(A.A, 3, method="eigh")
     assert dense.matvecs == 4 and top_eigenpairs(A.A, 60, method="eigh").matvecs == 60
+    assert top_eigenpairs(A.A, 3, method="full").matvecs == 4      # direct: the certificate only
 
 
 def _second_moment(weights, means, variance):
@@ -509,3 +517,26 @@ def test_non_convergence_message_states_the_residual_target():
             top_eigenpairs(build(lam, 4), 2, method="block")
     target = float(str(info.value).split("tol |lambda_1| = ")[1].split()[0])
     assert 0.5e-12 * lam.mean() <= target <= 1e-12 * lam[0] * (1 + 1e-3)       # rounding of %.3g
+
+
+def test_strided_and_tiled_inputs():
+    """A non-contiguous view is copied, not rejected; an asymmetry of either sign in an
+    off-diagonal 256-tile (n = 300) is found."""
+    big = build(np.linspace(1, 0, 600) ** 2, 11)
+    view = big[::2, ::2]
+    assert not (view.flags.c_contiguous or view.flags.f_contiguous)
+    assert np.array_equal(top_eigenpairs(view, 3).values, top_eigenpairs(np.ascontiguousarray(view), 3).values)
+    for delta in (1e-3, -1e-3):
+        A = build(np.linspace(1, 0, 300), 12)
+        A[0, 299] += delta
+        with pytest.raises(ValueError, match="A must be symmetric"):
+            top_eigenpairs(A, 2)
+
+
+def test_a_requested_tolerance_is_met_and_iterative_routes_are_seeded():
+    A = build(np.linspace(1, 0, 80) ** 2, 13)
+    loose = top_eigenpairs(A, 3, method="block", tol=1e-6)
+    assert loose.residuals.max() <= 10 * 1e-6 and np.allclose(loose.values, np.linalg.eigvalsh(A)[::-1][:3], atol=1e-6)
+    for method in ("eigsh", "lobpcg", "block"):
+        one, two = (top_eigenpairs(A, 3, method=method, seed=7) for _ in range(2))
+        assert np.array_equal(one.vectors, two.vectors), method

@@ -29,8 +29,9 @@ def test_population_route_equals_sympy_and_numpy(gmm, k):
     assert np.linalg.norm(P - Q, 2) <= davis_kahan_rounding(numeric[0], gap, gmm.dim)
 
 
-def test_population_route_needs_isotropic_noise():
-    gmm = GMM.canonical(1, 2, sp.Rational(9, 10), 1, var_core=2)
+@pytest.mark.parametrize("var_core", [2, 1 + sp.Rational(1, 10**7)])    # also a 1e-7 relative anisotropy
+def test_population_route_needs_isotropic_noise(var_core):
+    gmm = GMM.canonical(1, 2, sp.Rational(9, 10), 1, var_core=var_core)
     with pytest.raises(ValueError, match=r"^A \(a cluster model\) must have isotropic noise S = s\^2 I for the population route$"):
         top_eigenpairs(gmm, 1)
 
