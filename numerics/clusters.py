@@ -84,6 +84,15 @@ def predicted_eigenvalues(ck: ClusterKernel, *, with_excess: bool = False) -> np
     return np.linalg.eigvalsh(ck.compression if with_excess else ck.weighted)[::-1]
 
 
+def relative_eigenvalue_errors(gram: np.ndarray, predicted: np.ndarray, n: int) -> np.ndarray:
+    """|predicted - gram| / |gram| per eigenvalue of an n x n Gram, the denominator floored at
+    n eps |gram_1|: an eigenvalue that is zero to rounding (e.g. the linear kernel's beyond its rank
+    at zero variance) has no relative accuracy, and 0/0 must not become NaN. All-zero gives 0."""
+    floor = n * np.finfo(np.float64).eps * np.abs(gram).max()
+    denominator = np.maximum(np.abs(gram), floor)
+    return np.divide(np.abs(predicted - gram), denominator, out=np.zeros_like(denominator), where=denominator > 0)
+
+
 def ridge_cluster_outputs(ck: ClusterKernel, labels) -> np.ndarray:
     """F = Kbar (N Kbar + diag(r))^-1 N y: approximate kernel-regression output at a fresh point
     of each cluster, the within-cluster part of K acting as a ridge (G1, regime d >> n)."""

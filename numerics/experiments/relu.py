@@ -14,7 +14,8 @@ import numpy as np
 import sympy as sp
 import torch
 
-from numerics.clusters import ClusterKernel, cluster_kernel, predicted_eigenvalues, ridge_cluster_outputs
+from numerics.clusters import (ClusterKernel, cluster_kernel, predicted_eigenvalues, relative_eigenvalue_errors,
+                               ridge_cluster_outputs)
 from numerics.data import Sample, canonical_counts, sample_gmm
 from numerics.eigen import top_eigenpairs
 from numerics.eigenfunctions import LabelFeatures, label_features, predicted_label_features
@@ -77,7 +78,7 @@ class ClusterReduction:
     gram: np.ndarray            # top-m eigenvalues of K (descending)
     predicted: np.ndarray       # eig(N^1/2 Kbar N^1/2), descending
     ritz: np.ndarray            # eig(N^1/2 Kbar N^1/2 + diag(r)): K compressed to cluster-constant vectors
-    error: np.ndarray           # |gram - predicted| / |gram|, per eigenvalue (floored: _relative_to)
+    error: np.ndarray           # |gram - predicted| / |gram|, per eigenvalue (clusters.relative_eigenvalue_errors)
     ritz_error: np.ndarray      # |gram - ritz| / |gram|
     kernel: ClusterKernel
 
@@ -87,17 +88,9 @@ def cluster_reduction(K: np.ndarray, cluster: np.ndarray, m: int = 4) -> Cluster
     ck = cluster_kernel(K, cluster, m)
     gram = top_eigenpairs(K, m).values
     predicted, ritz = predicted_eigenvalues(ck), predicted_eigenvalues(ck, with_excess=True)
-    return ClusterReduction(gram, predicted, ritz, _relative_to(gram, predicted, K.shape[0]),
-                            _relative_to(gram, ritz, K.shape[0]), ck)
-
-
-def _relative_to(reference: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
-    """|value - reference| / |reference| per eigenvalue, the denominator floored at n eps |reference_1|:
-    an eigenvalue that is zero to rounding (e.g. the linear kernel's beyond its rank at zero variance)
-    has no relative accuracy, and 0/0 must not become NaN. An all-zero spectrum gives 0."""
-    floor = n * np.finfo(np.float64).eps * np.abs(reference).max()
-    denominator = np.maximum(np.abs(reference), floor)
-    return np.divide(np.abs(value - reference), denominator, out=np.zeros_like(denominator), where=denominator > 0)
+    n = K.shape[0]
+    return ClusterReduction(gram, predicted, ritz, relative_eigenvalue_errors(gram, predicted, n),
+                            relative_eigenvalue_errors(gram, ritz, n), ck)
 
 
 def relu_cluster_reduction(alpha, beta, rho, var, *, n: int, dim: int, seed: int) -> ClusterReduction:

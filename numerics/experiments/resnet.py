@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from numerics.clusters import cluster_kernel, predicted_eigenvalues
+from numerics.clusters import cluster_kernel, predicted_eigenvalues, relative_eigenvalue_errors
 from numerics.colored_digits import ColoredDigits, colored_digits
 from numerics.eigen import top_eigenpairs
 from numerics.eigenfunctions import label_features
@@ -97,7 +97,7 @@ class ClusterSpectrum:
 
     @property
     def relative_errors(self) -> np.ndarray:
-        return np.abs(self.eigenvalues - self.predicted) / self.eigenvalues
+        return relative_eigenvalue_errors(self.eigenvalues, self.predicted, int(self.counts.sum()))
 
 
 def _cluster_spectrum(K: np.ndarray, data: ColoredDigits, rho) -> ClusterSpectrum:
