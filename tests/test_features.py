@@ -16,6 +16,14 @@ def _problem(seed, n=6, m=4):
     return V, rng.standard_normal((m, n)), rng.standard_normal(n)
 
 
+def _rounding_bound(k_test, Y, values):
+    """Rounding of column i: two length-n dot products with a unit V_i, so elementwise
+    |error| <= 2 n eps |k_test row| |Y| / lambda_i (Cauchy-Schwarz); factor 2 for two evaluations.
+    (Elementwise rtol fails where k_test V_i cancels: dev-seed run 3 found 8.8e-14 relative, the
+    thorough run 2.2e-10 in the pseudo-inverse test.)"""
+    return 4 * k_test.shape[1] * EPS * np.linalg.norm(k_test, axis=1)[:, None] * np.linalg.norm(Y) / values
+
+
 @example(seed=252998, scale=1e-12, k=2)         # cancellations found by dev-seed runs 3, 4 ...
 @example(seed=7, scale=1e-12, k=1)
 @example(seed=1_072_178_066, scale=1e-12, k=1)   # ... and by the thorough run
@@ -27,10 +35,7 @@ def test_each_feature_is_the_kernel_projection_and_top_k_is_a_prefix(seed, scale
     values = scale * np.linspace(3, 1, 6)
     full = feature_outputs(k_test, values, V, Y)
     expected = np.stack([k_test @ V[:, i] * (V[:, i] @ Y) / values[i] for i in range(6)], axis=1)
-    # Rounding of column i: two length-n dot products with unit V_i, so elementwise
-    # |error| <= 2 n eps |k_test row| |Y| / lambda_i (Cauchy-Schwarz); factor 2 for two evaluations.
-    # (Elementwise rtol fails where (k_test V_i) cancels: dev-seed run 3 found 8.8e-14 relative.)
-    bound = 4 * V.shape[0] * EPS * np.linalg.norm(k_test, axis=1)[:, None] * np.linalg.norm(Y) / values
+    bound = _rounding_bound(k_test, Y, values)
     assert np.all(np.abs(full - expected) <= bound)
     assert np.all(np.abs(feature_outputs(k_test, values[:k], V[:, :k], Y) - full[:, :k]) <= bound[:, :k])
     assert np.all(np.abs(feature_outputs(scale * k_test, scale * values, V, Y) - full) <= bound)
@@ -46,9 +51,7 @@ def test_pairs_below_the_pseudo_inverse_cut_are_dropped(seed, scale):
     values = scale * np.array([1.0, 0.5, n * EPS / 2, 2 * n * EPS, 0.25, 0.1])
     F = feature_outputs(k_test, values, V, Y)
     assert np.all(F[:, 2] == 0)
-    # rounding bound of the first test (elementwise rtol fails where k_test V_3 cancels: the thorough
-    # run found 2.2e-10 relative for seed 451)
-    bound = 4 * n * EPS * np.linalg.norm(k_test, axis=1) * np.linalg.norm(Y) / values[3]
+    bound = _rounding_bound(k_test, Y, values[3:4])[:, 0]
     assert np.all(np.abs(F[:, 3] - k_test @ V[:, 3] * (V[:, 3] @ Y) / values[3]) <= bound)
     zero = feature_outputs(k_test, np.zeros(n), V, Y)
     assert np.all(zero == 0) and zero.shape == (k_test.shape[0], n)
