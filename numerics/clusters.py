@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numerics.eigen import top_eigenpairs
 from numerics.validation import finite_matrix
 
 
@@ -120,3 +121,23 @@ def _cluster_indices(cluster, m) -> np.ndarray:
     if cluster.min() < 0 or cluster.max() >= upper:
         raise ValueError(f"cluster indices must lie in [0, {upper}), got range [{cluster.min()}, {cluster.max()}]")
     return cluster
+
+
+@dataclass(frozen=True)
+class ClusterReduction:
+    gram: np.ndarray            # top-m eigenvalues of K (descending)
+    predicted: np.ndarray       # eig(N^1/2 Kbar N^1/2), descending
+    ritz: np.ndarray            # eig(N^1/2 Kbar N^1/2 + diag(r)): K compressed to cluster-constant vectors
+    error: np.ndarray           # |gram - predicted| / |gram|, per eigenvalue (relative_eigenvalue_errors)
+    ritz_error: np.ndarray      # |gram - ritz| / |gram|
+    kernel: ClusterKernel
+
+
+def cluster_reduction(K: np.ndarray, cluster: np.ndarray, m: int = 4) -> ClusterReduction:
+    """Top-m eigenvalues of a Gram against G1's cluster-level predictions (any kernel)."""
+    ck = cluster_kernel(K, cluster, m)
+    gram = top_eigenpairs(K, m).values
+    predicted, ritz = predicted_eigenvalues(ck), predicted_eigenvalues(ck, with_excess=True)
+    n = K.shape[0]
+    return ClusterReduction(gram, predicted, ritz, relative_eigenvalue_errors(gram, predicted, n),
+                            relative_eigenvalue_errors(gram, ritz, n), ck)

@@ -104,4 +104,50 @@ class TwoLayerReLU(nn.Module):
         return torch.relu(self.preactivation(x)) @ self.readout / math.sqrt(self.hidden.shape[0])
 
 
+
+def relu_architecture(depth, W_std, b_std) -> tuple[int, float, float]:
+    """Validated (depth, W_std, b_std) of a deep ReLU network or kernel (claims R1, P1): depth a positive
+    int, W_std a finite number > 0, b_std a finite number >= 0; ValueError naming the argument otherwise."""
+    _positive_int(depth, "depth")
+    for name, value, lowest in (("W_std", W_std, "> 0"), ("b_std", b_std, ">= 0")):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value < 0 or (value == 0 and lowest == "> 0"):
+            raise ValueError(f"{name} must be a finite number {lowest}, got {value!r}")
+    return depth, float(W_std), float(b_std)
+
+
+class ReLUMLP(nn.Module):
+    """neural-tangents' stax.serial([Dense(width, W_std, b_std), Relu()] * depth, Dense(1, W_std, b_std)) in
+    NTK parameterization, at finite width (claims R1, P1): with a_0 = x and fan_in n_l (d, then width),
+        h_l = W_std W_l a_l / sqrt(n_l) + b_std b_l,   a_{l+1} = relu(h_l),   f(x) = h_depth,
+    all weights and biases standard normal, drawn from ``seed`` layer by layer (weight, then bias). Its NTK
+    tends to numerics.kernels.relu_ntk(depth=depth, W_std=W_std, b_std=b_std) as width grows, with an
+    O(1/sqrt(width)) deviation. With b_std = 0 the biases (zero gradient, zero contribution) are not
+    parameters, and depth = 1, W_std = 1 draws exactly TwoLayerReLU(d, width, seed=seed)'s weights: the
+    same network. ``weights[l]`` is (fan_out, fan_in), ``biases[l]`` (fan_out,).
+    """
+
+    def __init__(self, d: int, width: int, depth: int, W_std: float = 1.0, b_std: float = 0.0, *, seed: int,
+                 dtype=torch.float64):
+        super().__init__()
+        for name, value in (("d", d), ("width", width)):
+            _positive_int(value, name)
+        depth, self.W_std, self.b_std = relu_architecture(depth, W_std, b_std)
+        gen = _generator(seed)
+        weights, biases = [], []
+        for fan_in, fan_out in zip([d] + [width] * depth, [width] * depth + [1]):
+            weights.append(nn.Parameter(torch.randn(fan_out, fan_in, generator=gen, dtype=dtype)))
+            if self.b_std > 0:
+                biases.append(nn.Parameter(torch.randn(fan_out, generator=gen, dtype=dtype)))
+        self.weights, self.biases = nn.ParameterList(weights), nn.ParameterList(biases)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = x
+        for layer, weight in enumerate(self.weights):
+            h = self.W_std * (a @ weight.T) / math.sqrt(weight.shape[1])
+            if self.b_std > 0:
+                h = h + self.b_std * self.biases[layer]
+            a = torch.relu(h) if layer + 1 < len(self.weights) else h
+        return a[..., 0]
+
 from numerics.resnet import resnet18  # noqa: E402,F401  (ResNet-18, torchvision layout)

@@ -64,6 +64,14 @@ def min_norm_interpolant(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(X, targets, rcond=None)[0]
 
 
+def kernel_regression(K: np.ndarray, K_test: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel least squares f = k(., X) K^-1 targets (the t -> infinity limit of NTK gradient descent
+    from f_0 = 0, THEORY.md 1): its outputs on the training points (= targets up to the solve's
+    rounding, n eps cond(K)) and on the test points (rows of K_test = k(X_test, X))."""
+    coefficients = np.linalg.solve(K, targets)
+    return K @ coefficients, K_test @ coefficients
+
+
 def train_to_convergence(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, eta: float,
                          rtol: float = 1e-12, max_steps: int = 200_000, progress: bool | None = None) -> int:
     """Full-batch gradient descent (loss 1/2 ||f(X) - Y||^2) until the gradient of the loss with

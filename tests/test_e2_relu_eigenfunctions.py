@@ -13,7 +13,9 @@ from hypothesis import assume, example, given, settings, strategies as st
 from numerics.eigenfunctions import cluster_functions, label_features_from_eigenpairs, nystrom
 from numerics.experiments.relu import relu_label_feature_ratio
 from numerics.kernels import relu_ntk
-from numerics.tolerances import RELU_E2_TIE_NOISE
+from numerics import checks
+from numerics.tolerances import (COUNT_RATIO_ROUNDING, DEGENERATE_GAP, E2_ODD_DIAGONAL, NYSTROM_ROUNDING_FACTOR,
+                                 eigh_rounding)
 from theory.strategies import seeds
 
 pytestmark = pytest.mark.claim("E2")
@@ -35,9 +37,11 @@ def test_nystrom_extension_reproduces_the_eigenvectors_on_the_training_points(se
     K = relu_ntk(X)
     values, vectors = np.linalg.eigh(K)
     values, vectors = values[::-1][:k], vectors[:, ::-1][:, :k]
-    assume(values[-1] > 1e-6 * values[0])
+    assume(values[-1] > DEGENERATE_GAP * values[0])
     phi = nystrom(K, values, vectors)
-    assert np.max(np.abs(phi - vectors)) <= 1e3 * n * np.finfo(float).eps * values[0] / values[-1]
+    check = checks.at_most("max |phi(X) - v|", np.max(np.abs(phi - vectors)),
+                           NYSTROM_ROUNDING_FACTOR * eigh_rounding(n) * values[0] / values[-1])
+    assert check.ok, check.detail
 
 
 def test_cluster_functions_split_the_label():
@@ -58,7 +62,8 @@ def test_ratio_increases_with_imbalance_for_every_salience(salience, rho_lo, gap
     rho_hi = min(rho_lo + gap, Fraction(19, 20))
     lo = relu_label_feature_ratio(1, salience, rho_lo, VAR, n=N, dim=DIM, seed=seed % 10**6)
     hi = relu_label_feature_ratio(1, salience, rho_hi, VAR, n=N, dim=DIM, seed=seed % 10**6)
-    assert hi.ratio > lo.ratio
+    check = checks.label_ratio_rises([rho_lo, rho_hi], [lo.ratio, hi.ratio], apart=0)
+    assert check.ok, check.detail
 
 
 @settings(max_examples=4)
@@ -76,10 +81,11 @@ def test_small_variance_ratio_matches_the_cluster_prediction(salience, rho, seed
     for var in (Fraction(1, 10**4), Fraction(1, 10**5), Fraction(1, 10**6), 0):
         r = relu_label_feature_ratio(1, salience, rho, var, n=N, dim=DIM, seed=seed % 10**6)
         errors.append(abs(r.ratio / r.predicted.ratio - 1))
-    assert errors[0] > errors[1] > errors[2]
     # var = 0: both ratios come from eigh (n = 400 and 4 x 4), error ~ n eps lambda_1 / lambda_4 with
-    # lambda_1 / lambda_4 < 1e3 here: <= 1e-10; 1e-8 leaves a 100x margin.
-    assert errors[3] <= 1e-8
+    # lambda_1 / lambda_4 < 1e3 here: <= 1e-10; E2_ODD_DIAGONAL = 1e-8 leaves a 100x margin.
+    check = checks.all_of(checks.cluster_spectrum_converges(errors[:3]),
+                          checks.cluster_spectrum_exact(errors[3], E2_ODD_DIAGONAL))
+    assert check.ok, check.detail
 
 
 @settings(max_examples=3)
@@ -92,8 +98,10 @@ def test_equal_salience_ratio_is_the_odd_diagonal_ratio(rho, seed):
     beta/alpha = 1/2, rho = 0.7: ratio 5.25 against nA/nC = 2.33), so only the full odd block predicts it."""
     r = relu_label_feature_ratio(1, 1, rho, 0, n=N, dim=DIM, seed=seed % 10**6)
     counts = round(float(rho) * N / 2), N // 2 - round(float(rho) * N / 2)
-    assert r.ratio == pytest.approx(r.odd_diagonal, rel=1e-8)
-    assert r.odd_diagonal == pytest.approx(counts[0] / counts[1], rel=1e-10)
+    check = checks.all_of(checks.at_most("|ratio / odd-diagonal ratio - 1|", abs(r.ratio / r.odd_diagonal - 1), E2_ODD_DIAGONAL),
+                          checks.at_most("|odd-diagonal ratio / (nA/nC) - 1|", abs(r.odd_diagonal * counts[1] / counts[0] - 1),
+                                         COUNT_RATIO_ROUNDING))
+    assert check.ok, check.detail
 
 
 @settings(max_examples=6)
@@ -106,11 +114,11 @@ def test_negative_control_balanced_training_set_gives_a_ratio_near_one(salience,
     + log RELU_E2_TIE_NOISE (numerics.tolerances: the seed noise).
     The band has power: at rho = 0.9 with the same seed the ratio is above it."""
     balanced = relu_label_feature_ratio(1, salience, Fraction(1, 2), VAR, n=N, dim=DIM, seed=seed % 10**6)
-    plus, minus = balanced.odd_eigenvalues
-    band = np.log(plus / minus) + np.log(RELU_E2_TIE_NOISE)
-    assert abs(np.log(balanced.ratio)) <= band
+    tie = checks.label_ratio_tie(balanced.ratio, balanced.odd_eigenvalues)
+    assert tie.ok, tie.detail
     imbalanced = relu_label_feature_ratio(1, salience, Fraction(9, 10), VAR, n=N, dim=DIM, seed=seed % 10**6)
-    assert np.log(imbalanced.ratio) > band
+    power = checks.label_ratio_tie(imbalanced.ratio, balanced.odd_eigenvalues)
+    assert not power.ok, power.detail
 
 
 def test_bad_input_raises_a_clear_error():

@@ -6,7 +6,7 @@ from hypothesis import assume, given, strategies as st
 
 from numerics.data import MixtureArrays
 from numerics.eigen import top_eigenpairs
-from numerics.tolerances import POPULATION_EIGENVALUES, davis_kahan_rounding
+from numerics.tolerances import DEGENERATE_GAP, FEW_ULPS, POPULATION_EIGENVALUES, davis_kahan_rounding
 from theory import GMM, linear
 from theory.strategies import canonical_gmms, orthogonal_gmms
 
@@ -24,7 +24,7 @@ def test_population_route_equals_sympy_and_numpy(gmm, k):
     np.testing.assert_allclose(result.values, symbolic[:k], rtol=0, atol=POPULATION_EIGENVALUES * symbolic[0])
     assert np.max(result.residuals) <= POPULATION_EIGENVALUES * symbolic[0]
     gap = numeric[k - 1] - numeric[k] if k < gmm.dim else numeric[-1]
-    assume(gap > 1e-6 * numeric[0])
+    assume(gap > DEGENERATE_GAP * numeric[0])
     P, Q = result.vectors @ result.vectors.T, vectors[:, :k] @ vectors[:, :k].T
     assert np.linalg.norm(P - Q, 2) <= davis_kahan_rounding(numeric[0], gap, gmm.dim)
 
@@ -49,6 +49,6 @@ def test_degenerate_top_eigenspace_alpha_equals_beta_and_p_zero(alpha, var, dim)
     span = np.zeros((dim, dim))
     span[0, 0] = span[1, 1] = 1
     assert np.abs(two.vectors @ two.vectors.T - span).max() <= 32 * dim * np.finfo(float).eps
-    assert np.allclose(two.values, float(top_value), rtol=1e-14, atol=0)
+    assert np.allclose(two.values, float(top_value), rtol=FEW_ULPS, atol=0)
     assert two.gap_ok                       # the next eigenvalue, s^2, is alpha^2 lower (or k = dim)
     assert not top_eigenpairs(gmm, 1).gap_ok

@@ -4,8 +4,10 @@ import pytest
 import sympy as sp
 from hypothesis import assume, given, strategies as st
 
+from numerics import checks
 from numerics.experiments.linear import population_spectrum
-from numerics.tolerances import POPULATION_EIGENVALUES as ROUNDING, davis_kahan_rounding
+from numerics.tolerances import (CLOSED_FORM_ROUNDING, DEGENERATE_GAP, NEGATIVE_CONTROL_FACTOR, POPULATION_EIGENVALUES,
+                                 davis_kahan_rounding)
 from theory import GMM, linear
 from theory.strategies import canonical_gmms, orthogonal_gmms
 
@@ -14,18 +16,16 @@ pytestmark = pytest.mark.claim("L2")
 
 @given(gmm=st.one_of(canonical_gmms(dim=3), canonical_gmms(dim=4, per_attribute=True), orthogonal_gmms()))
 def test_symbolic_eigenvalues_equal_numpy_eigenvalues(gmm):
-    result = population_spectrum(gmm)
-    assert result.error < ROUNDING
-    if not np.isnan(result.gram_route_error):
-        assert result.gram_route_error < ROUNDING
+    check = checks.population_eigenvalues(population_spectrum(gmm))
+    assert check.ok, check.detail
 
 
 @given(gmm=canonical_gmms(dim=3))
 def test_symbolic_top_eigenspace_matches_numpy_within_davis_kahan(gmm):
     result = population_spectrum(gmm)
     top = result.symbolic[0]
-    below = result.symbolic[~np.isclose(result.symbolic, top, rtol=1e-12, atol=0)]
-    assume(below.size and top - below[0] > 1e-6 * top)
+    below = result.symbolic[~np.isclose(result.symbolic, top, rtol=CLOSED_FORM_ROUNDING, atol=0)]
+    assume(below.size and top - below[0] > DEGENERATE_GAP * top)
     assert result.subspace_sin <= davis_kahan_rounding(top, top - below[0], dim=3)
 
 
@@ -66,7 +66,9 @@ def test_negative_control_a_dropped_variance_is_detected():
     noiseless = GMM.canonical(1, sp.Rational(13, 10), sp.Rational(9, 10), 0, dim=3)
     wrong = population_spectrum(noiseless).symbolic
     right = population_spectrum(gmm).numeric
-    assert np.max(np.abs(wrong - right)) / right[0] > 1e6 * ROUNDING
+    check = checks.at_most("forgotten-variance spectrum vs numpy (relative)", np.max(np.abs(wrong - right)) / right[0],
+                           NEGATIVE_CONTROL_FACTOR * POPULATION_EIGENVALUES)
+    assert not check.ok, check.detail
 
 
 @given(gmm=canonical_gmms(dim=3).filter(lambda g: g.isotropic_variance is not None))

@@ -6,7 +6,10 @@ import pytest
 import sympy as sp
 from hypothesis import assume, example, given, strategies as st
 
+from numerics import checks
 from numerics.experiments.linear_training import cluster_margins
+from numerics.tolerances import (CLOSED_FORM_ROUNDING, DESIGN_WEIGHTS, FEW_ULPS, INTERPOLATION_MARGIN,
+                                 NEGATIVE_CONTROL_FACTOR)
 from numerics.training import min_norm_interpolant
 from theory import GMM, linear
 from theory.strategies import cluster_weights, variances
@@ -27,7 +30,8 @@ def general_position_gmms(draw, var=None):
 def test_zero_variance_fits_every_cluster_symbolically_and_numerically(gmm):
     assume(gmm.means.det() != 0)
     assert linear.cluster_outputs(gmm) == sp.Matrix(gmm.labels)
-    np.testing.assert_allclose(cluster_margins(gmm), 1, rtol=1e-10)
+    check = checks.equal_training_margins(cluster_margins(gmm), 1, INTERPOLATION_MARGIN)
+    assert check.ok, check.detail
 
 
 @example(gmm=GMM.from_arrays([Fraction(1, 4), Fraction(1, 4), Fraction(1, 2)], [[-1, 0, 3], [-2, 0, 1], [-1, 1, -1]],
@@ -42,7 +46,9 @@ def test_control_variance_shrinks_every_cluster_output(gmm):
     expected = np.array([float(l * f) for l, f in zip(gmm.labels, F)])
     # The margins come from one least-squares solve, whose error is normwise: bound it relative to
     # the largest margin (an exactly-zero margin occurs; the thorough profile found -1.7e-16 vs 0).
-    np.testing.assert_allclose(cluster_margins(gmm), expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+    check = checks.at_most("max |numeric - SymPy margins| / max |SymPy margin|",
+                           np.max(np.abs(cluster_margins(gmm) - expected)) / np.abs(expected).max(), DESIGN_WEIGHTS)
+    assert check.ok, check.detail
 
 
 
@@ -70,7 +76,8 @@ def test_min_norm_interpolant_on_rank_deficient_designs(seed, n, d, rank, log_sc
     if rank < d:   # negative control: w plus a null-space direction still solves (a), fails (b)
         null = np.linalg.svd(B)[2][rank]
         shifted = w + np.linalg.norm(w) * null
-        assert np.linalg.norm(shifted - row_space @ (row_space.T @ shifted)) > 0.5 * np.linalg.norm(w)
+        # it leaves the row space by |w| (a unit null direction times |w|), far above c_eps condition |w|
+        assert np.linalg.norm(shifted - row_space @ (row_space.T @ shifted)) > NEGATIVE_CONTROL_FACTOR * c_eps * condition * np.linalg.norm(w)
 
 
 def test_trained_weights_of_a_singular_second_moment_are_the_pseudo_inverse_solution():
@@ -81,7 +88,8 @@ def test_trained_weights_of_a_singular_second_moment_are_the_pseudo_inverse_solu
     M = np.array(linear.second_moment(gmm), dtype=float)
     m = np.array(linear.label_moment(gmm), dtype=float).ravel()
     assert np.linalg.matrix_rank(M) == 2 and w[2] == 0
-    np.testing.assert_allclose(np.array(w, dtype=float).ravel(), np.linalg.pinv(M) @ m, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.array(w, dtype=float).ravel(), np.linalg.pinv(M) @ m, rtol=CLOSED_FORM_ROUNDING,
+                               atol=FEW_ULPS)
 
 
 def test_cluster_outputs_need_isotropic_noise():

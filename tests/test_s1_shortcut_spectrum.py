@@ -6,14 +6,17 @@ import pytest
 import sympy as sp
 from hypothesis import assume, given, strategies as st
 
+from numerics import checks
 from numerics.data import MixtureArrays
 from numerics.experiments.linear import aligned_direction_sin
+from numerics.tolerances import CLOSED_FORM_ROUNDING, DEGENERATE_GAP, DIRECTION_ROUNDING
 from theory import GMM, linear
+from theory.gmm import aligned_fraction
 from theory.strategies import correlations, margins, orthogonal_gmms, variances
 
 
 def _numeric_eigenvalues(alpha, beta, p, var):
-    M = MixtureArrays.from_gmm(GMM.canonical(alpha, beta, (1 + p) / 2, var)).second_moment
+    M = MixtureArrays.from_gmm(GMM.canonical(alpha, beta, aligned_fraction(p), var)).second_moment
     return np.linalg.eigvalsh(M)[::-1]
 
 
@@ -37,10 +40,13 @@ def test_symbolic_derivatives_have_the_sign_of_p():
 def test_eigenvalues_are_monotone_in_the_imbalance(ab, var, p1, p2):
     assume(abs(p1) < abs(p2))
     lo, hi = _numeric_eigenvalues(*ab, p1, var), _numeric_eigenvalues(*ab, p2, var)
-    assert hi[0] > lo[0] and hi[1] < lo[1]
-    gap = hi[0] - hi[1]
     a, b = map(float, ab)
-    assert gap == pytest.approx(2 * np.sqrt(((a * a - b * b) / 2) ** 2 + float(p2) ** 2 * a * a * b * b), rel=1e-12)
+    gap = 2 * np.sqrt(((a * a - b * b) / 2) ** 2 + float(p2) ** 2 * a * a * b * b)
+    check = checks.all_of(checks.monotone("eig_+ as |p| grows", [lo[0], hi[0]], +1),
+                          checks.monotone("eig_- as |p| grows", [lo[1], hi[1]], -1),
+                          checks.at_most("eigengap vs 2 sqrt(((a^2-b^2)/2)^2 + p^2 a^2 b^2) (relative)",
+                                         abs(hi[0] - hi[1] - gap) / gap, CLOSED_FORM_ROUNDING))
+    assert check.ok, check.detail
 
 
 @pytest.mark.claim("S1")
@@ -48,10 +54,8 @@ def test_eigenvalues_are_monotone_in_the_imbalance(ab, var, p1, p2):
 def test_top_eigenvector_tends_to_the_aligned_mean(ab, var, rho):
     """Davis-Kahan around rho = 1 (A rank one, gap alpha^2 + beta^2, ||E|| = (1 - p) alpha beta):
     sin <= 2 (1 - p) alpha beta / (alpha^2 + beta^2), so sin -> 0 as rho -> 1."""
-    a, b = map(float, ab)
-    p = 2 * float(rho) - 1
-    sin = aligned_direction_sin(GMM.canonical(*ab, rho, var))
-    assert sin <= 2 * (1 - p) * a * b / (a * a + b * b) + 1e-12
+    check = checks.aligned_direction_bound(aligned_direction_sin(GMM.canonical(*ab, rho, var)), rho, *ab)
+    assert check.ok, check.detail
 
 
 @pytest.mark.claim("S1")
@@ -60,11 +64,15 @@ def test_orthogonal_means_rank_features_by_weight_times_squared_norm(gmm):
     arrays = MixtureArrays.from_gmm(gmm)
     score = arrays.weights * np.sum(arrays.means**2, axis=1)
     order = np.argsort(-score)
-    assume(score[order[0]] > score[order[1]] * (1 + 1e-9))
+    assume(score[order[0]] > score[order[1]] * (1 + DEGENERATE_GAP))
     top_value, top_vector = linear.population_eigenpairs(gmm)[0]
     top_cluster_direction = arrays.means[order[0]] / np.linalg.norm(arrays.means[order[0]])
-    assert float(top_value) == pytest.approx(score[order[0]] + arrays.variances[0, 0], rel=1e-12)
-    assert abs(np.array([float(x) for x in top_vector]) @ top_cluster_direction) == pytest.approx(1, abs=1e-12)
+    expected = score[order[0]] + arrays.variances[0, 0]
+    cosine = abs(np.array([float(x) for x in top_vector]) @ top_cluster_direction)
+    check = checks.all_of(checks.at_most("top eigenvalue vs pi_c |mu_c|^2 + s^2 (relative)",
+                                         abs(float(top_value) - expected) / expected, CLOSED_FORM_ROUNDING),
+                          checks.at_most("1 - |cos(top eigenvector, top cluster mean)|", 1 - cosine, DIRECTION_ROUNDING))
+    assert check.ok, check.detail
 
 
 @pytest.mark.claim("N1")
@@ -78,7 +86,7 @@ def test_control_no_imbalance_no_core_bias_mixing_symbolically():
 @given(ab=margins(), var=variances(), p=correlations())
 def test_control_mixing_appears_exactly_when_p_is_nonzero(ab, var, p):
     """The control has power: core-bias mixing u_core u_bias of the top eigenvector is 0 iff p = 0."""
-    gmm = GMM.canonical(*ab, (1 + p) / 2, var)
+    gmm = GMM.canonical(*ab, aligned_fraction(p), var)
     mixing = [sp.simplify(u[0] * u[1]) for _, u in linear.population_eigenpairs(gmm)]
     assert all(m == 0 for m in mixing) == (p == 0)
 

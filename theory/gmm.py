@@ -15,6 +15,20 @@ from theory.exact import exact, is_negative, is_zero, shown
 
 CORE, BIAS = 0, 1  # coordinates of the core and bias attributes in the canonical model
 
+#: The canonical cluster order: (y, b) = (+1, +1), (-1, -1) aligned, then (+1, -1), (-1, +1) conflicting.
+CANONICAL_LABELS = (1, -1, 1, -1)
+CANONICAL_ALIGNED = (True, True, False, False)
+
+
+def imbalance(rho):
+    """p = 2 rho - 1 = E[y b], the label-bias correlation of aligned fraction rho (THEORY.md 2)."""
+    return 2 * rho - 1
+
+
+def aligned_fraction(p):
+    """rho = (1 + p) / 2, the inverse of ``imbalance``."""
+    return (1 + p) / 2
+
 
 @dataclass(frozen=True)
 class Cluster:

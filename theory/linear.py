@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.gmm import GMM
+from theory.gmm import GMM, aligned_fraction, imbalance
 
 
 def mean_moment(gmm: GMM) -> sp.Matrix:
@@ -101,6 +101,13 @@ ALPHA, BETA, S = sp.symbols("alpha beta s", positive=True)
 P = sp.Symbol("p", real=True)
 
 
+def canonical_substitution(alpha, beta, rho, var=None) -> dict:
+    """The values of the closed forms' symbols for GMM.canonical(alpha, beta, rho, var): the one
+    place where the report's (rho, var) meet the closed forms' (p, s), p = imbalance(rho), s = sqrt(var)."""
+    values = {ALPHA: sp.nsimplify(alpha), BETA: sp.nsimplify(beta), P: imbalance(sp.nsimplify(rho))}
+    return values if var is None else {**values, S: sp.sqrt(sp.nsimplify(var))}
+
+
 @lru_cache(maxsize=None)
 def canonical_eigenvalues() -> tuple[sp.Expr, sp.Expr]:
     """(eig_+, eig_-) of M for the canonical model, as functions of alpha, beta, p, s.
@@ -108,7 +115,7 @@ def canonical_eigenvalues() -> tuple[sp.Expr, sp.Expr]:
     Derived: the roots of the characteristic polynomial of the core/bias block of M for
     GMM.canonical(alpha, beta, rho = (1 + p)/2, s^2), larger root first (claims L2, S1).
     """
-    gmm = GMM.canonical(ALPHA, BETA, (1 + P) / 2, S**2)
+    gmm = GMM.canonical(ALPHA, BETA, aligned_fraction(P), S**2)
     block = second_moment(gmm)[:2, :2]
     lam = sp.Symbol("lambda")
     roots = sp.solve(block.charpoly(lam).as_expr(), lam)
@@ -153,7 +160,7 @@ CORE_VAR, BIAS_VAR = sp.symbols("s_c s_b", positive=True)
 def canonical_trained_weights() -> tuple[sp.Expr, sp.Expr]:
     """(w_core, w_bias) of w_inf for the canonical model with per-attribute variances
     s_c^2 (core), s_b^2 (bias), as functions of alpha, beta, p, s_c, s_b (claim S2)."""
-    gmm = GMM.canonical(ALPHA, BETA, (1 + P) / 2, CORE_VAR**2, var_core=CORE_VAR**2, var_bias=BIAS_VAR**2)
+    gmm = GMM.canonical(ALPHA, BETA, aligned_fraction(P), CORE_VAR**2, var_core=CORE_VAR**2, var_bias=BIAS_VAR**2)
     w = trained_weights(gmm)
     return sp.factor(sp.simplify(w[0])), sp.factor(sp.simplify(w[1]))
 
@@ -162,7 +169,7 @@ def canonical_trained_weights() -> tuple[sp.Expr, sp.Expr]:
 def conflicting_margin() -> sp.Expr:
     """y f(mu_{y,-y}) for the isotropic canonical model (alpha, beta, p, s): the trained
     model's margin on a bias-conflicting cluster mean (claim S2); < 0 means misclassified."""
-    gmm = GMM.canonical(ALPHA, BETA, (1 + P) / 2, S**2)
+    gmm = GMM.canonical(ALPHA, BETA, aligned_fraction(P), S**2)
     conflicting = gmm.clusters[2]                       # (y, b) = (+1, -1)
     return sp.factor(sp.simplify(conflicting.label * (conflicting.mean.T * trained_weights(gmm))[0]))
 

@@ -15,7 +15,7 @@ from numerics.models import DeepLinear, OneLayerLinear
 from numerics.training import gradient_descent
 from theory import dynamics, linear
 from theory.concentration import eigenvalue_deviation_bound
-from theory.gmm import GMM
+from theory.gmm import GMM, imbalance
 
 
 def _relative(a, b) -> float:
@@ -166,7 +166,7 @@ class SampledSpectrum:
     gram_over_n: np.ndarray
     theory: np.ndarray
     deviation: float   # max_i |eig_i(K)/n - eig_i(M)|
-    bound: float       # Chebyshev bound sqrt(V / (n delta)), holds with probability >= 1 - delta
+    bound: float       # (E||M_hat - M||_F^4 / delta)^(1/4) (theory/concentration.py), probability >= 1 - delta
 
 
 def sampled_spectrum(gmm: GMM, n: int, *, seed: int, delta: float = 1e-3) -> SampledSpectrum:
@@ -205,7 +205,7 @@ def spectrum_vs_imbalance(alpha, beta, var, rhos, *, n: int, seed: int, dim: int
     rows, sampled, sins = [], [], []
     for rho in rhos:
         gmm = GMM.canonical(alpha, beta, rho, var, dim=dim)
-        rows.append(closed(float(alpha), float(beta), 2 * float(rho) - 1, float(np.sqrt(float(var)))))
+        rows.append(closed(float(alpha), float(beta), imbalance(float(rho)), float(np.sqrt(float(var)))))
         sample = sample_gmm(gmm, n, seed=seed)
         sampled.append(top_eigenpairs(LowRank(sample.X), 2, method="lowrank").values / n)
         sins.append(aligned_direction_sin(gmm))

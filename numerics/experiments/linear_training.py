@@ -68,7 +68,7 @@ class SampledWeights:
     trained: np.ndarray
     theory: np.ndarray
     deviation: float     # ||w_hat - w_inf||
-    bound: float         # Chebyshev bound, probability >= 1 - delta
+    bound: float         # fourth-moment Markov bound (theory/concentration.py), probability >= 1 - delta
 
 
 def sampled_weights(gmm: GMM, n: int, *, seed: int, delta: float = 1e-3) -> SampledWeights:
@@ -117,13 +117,27 @@ class Interpolation:
     signal: np.ndarray             # min-norm weights on (e_core, e_bias)
     ridge: np.ndarray              # THEORY.md 6 ridge formula on the sample's own mean part
     ridge_error: float             # ||signal - ridge|| / ||ridge||
+    svm_cosine: float              # cos(hard-margin SVM direction, min-norm w) on the SAME samples
+    svm_aligned_margin: float      # the SVM's fresh-point margins, in units of its training margin
+    svm_conflicting_margin: float
+
+    @property
+    def gap(self) -> float:
+        """Aligned minus conflicting fresh-point margin of the min-norm interpolant (units of gamma)."""
+        return self.aligned_margin - self.conflicting_margin
+
+    @property
+    def svm_gap(self) -> float:
+        """The same gap for the hard-margin SVM on the same samples (units of its training margin)."""
+        return self.svm_aligned_margin - self.svm_conflicting_margin
 
 
 def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma: float = 1.0) -> Interpolation:
     """Min-norm interpolation (n < d) of targets gamma * y on the canonical GMM with noise sigma2 on
-    every coordinate (THEORY.md 6, claim S3). The noise draw depends on ``seed`` only, so two rho
-    values on one seed share it. Fresh-point margins are exact expectations: f is linear, so the
-    mean of y f(x) over a cluster is y f(mu)."""
+    every coordinate (THEORY.md 6, claim S3), and the hard-margin SVM on the same samples (like for
+    like: the margin-maximizing solution of the same data). The noise draw depends on ``seed`` only,
+    so two rho values on one seed share it. Fresh-point margins are exact expectations: f is linear,
+    so the mean of y f(x) over a cluster is y f(mu)."""
     if n >= d:
         raise ValueError(f"d must exceed n for interpolation, got n = {n}, d = {d}")
     gmm = GMM.canonical(alpha, beta, rho, sigma2, dim=d)
@@ -131,16 +145,12 @@ def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma:
     targets = gamma * sample.y
     w = min_norm_interpolant(sample.X, targets)
     arrays = MixtureArrays.from_gmm(gmm)
-    margins = arrays.labels * (arrays.means @ w)
+    margins = arrays.labels * (arrays.means @ w) / gamma
     S = arrays.means[sample.cluster][:, :2]
     ridge = np.linalg.solve(S.T @ S / n + d * float(sigma2) / n * np.eye(2), S.T @ targets / n)
+    direction, svm_margin = hard_margin_svm(sample.X, sample.y)
+    svm_margins = arrays.labels * (arrays.means @ direction) / svm_margin
     return Interpolation(sample.y * (sample.X @ w), float(margins[:2].mean()), float(margins[2:].mean()),
-                         w[:2], ridge, float(np.linalg.norm(w[:2] - ridge) / np.linalg.norm(ridge)))
-
-
-def svm_direction(alpha, beta, rho, *, n: int = 200) -> tuple[np.ndarray, float]:
-    """Hard-margin SVM on the noiseless canonical data with canonical_counts(rho, n) points per
-    cluster (THEORY.md 6). Returns (unit direction, margin)."""
-    gmm = GMM.canonical(alpha, beta, rho, 0)
-    sample = sample_gmm(gmm, seed=0, counts=canonical_counts(rho, n))
-    return hard_margin_svm(sample.X, sample.y)
+                         w[:2], ridge, float(np.linalg.norm(w[:2] - ridge) / np.linalg.norm(ridge)),
+                         float(direction @ w / np.linalg.norm(w)), float(svm_margins[:2].mean()),
+                         float(svm_margins[2:].mean()))

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from numerics.clusters import (ClusterKernel, cluster_kernel, predicted_eigenvalues, relative_eigenvalue_errors,
+from numerics.clusters import (ClusterKernel, ClusterReduction, cluster_kernel, cluster_reduction,
                                ridge_cluster_outputs)
 from numerics.data import Sample, canonical_counts, sample_gmm
 from numerics.eigen import top_eigenpairs
@@ -23,13 +23,13 @@ from numerics.experiments.linear import WidthConvergence, log_log_slope
 from numerics.features import feature_outputs
 from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
 from numerics.models import TwoLayerReLU
-from numerics.training import gradient_descent
+from numerics.training import gradient_descent, kernel_regression
 from theory import cluster_kernel as theory_ck
-from theory.gmm import GMM
+from theory.gmm import CANONICAL_ALIGNED, CANONICAL_LABELS, GMM
 
 #: canonical cluster order (theory.gmm): (y, b) = (+1, +1), (-1, -1), (+1, -1), (-1, +1)
-LABELS = np.array([1.0, -1.0, 1.0, -1.0])
-ALIGNED = np.array([True, True, False, False])
+LABELS = np.array(CANONICAL_LABELS, dtype=np.float64)
+ALIGNED = np.array(CANONICAL_ALIGNED)
 
 
 # ---- data -------------------------------------------------------------------------------------
@@ -73,26 +73,6 @@ def strategy_disagreement(X: np.ndarray, width: int, *, seed: int, X2: np.ndarra
 
 
 # ---- G1 ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ClusterReduction:
-    gram: np.ndarray            # top-m eigenvalues of K (descending)
-    predicted: np.ndarray       # eig(N^1/2 Kbar N^1/2), descending
-    ritz: np.ndarray            # eig(N^1/2 Kbar N^1/2 + diag(r)): K compressed to cluster-constant vectors
-    error: np.ndarray           # |gram - predicted| / |gram|, per eigenvalue (clusters.relative_eigenvalue_errors)
-    ritz_error: np.ndarray      # |gram - ritz| / |gram|
-    kernel: ClusterKernel
-
-
-def cluster_reduction(K: np.ndarray, cluster: np.ndarray, m: int = 4) -> ClusterReduction:
-    """Top-m eigenvalues of a Gram against G1's cluster-level predictions (any kernel)."""
-    ck = cluster_kernel(K, cluster, m)
-    gram = top_eigenpairs(K, m).values
-    predicted, ritz = predicted_eigenvalues(ck), predicted_eigenvalues(ck, with_excess=True)
-    n = K.shape[0]
-    return ClusterReduction(gram, predicted, ritz, relative_eigenvalue_errors(gram, predicted, n),
-                            relative_eigenvalue_errors(gram, ritz, n), ck)
-
-
 def relu_cluster_reduction(alpha, beta, rho, var, *, n: int, dim: int, seed: int) -> ClusterReduction:
     """G1 for the ReLU NTK on a canonical sample."""
     sample = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
@@ -100,16 +80,16 @@ def relu_cluster_reduction(alpha, beta, rho, var, *, n: int, dim: int, seed: int
 
 
 @dataclass(frozen=True)
-class SpectrumVsImbalance:
+class ClusterSpectrumVsImbalance:
     rhos: np.ndarray
     gram: np.ndarray        # (len(rhos), 4) top-4 Gram eigenvalues / n
     predicted: np.ndarray   # (len(rhos), 4) G1 eig(N^1/2 Kbar N^1/2) / n
 
 
-def relu_spectrum_vs_imbalance(alpha, beta, var, rhos, *, n: int, dim: int, seed: int) -> SpectrumVsImbalance:
+def relu_spectrum_vs_imbalance(alpha, beta, var, rhos, *, n: int, dim: int, seed: int) -> ClusterSpectrumVsImbalance:
     """The ReLU NTK's top-4 Gram eigenvalues as rho sweeps, with G1's prediction (claims G1, E2)."""
     rows = [relu_cluster_reduction(alpha, beta, rho, var, n=n, dim=dim, seed=seed) for rho in rhos]
-    return SpectrumVsImbalance(np.array([float(r) for r in rhos]), np.array([r.gram for r in rows]) / n,
+    return ClusterSpectrumVsImbalance(np.array([float(r) for r in rhos]), np.array([r.gram for r in rows]) / n,
                                np.array([r.predicted for r in rows]) / n)
 
 
@@ -155,38 +135,38 @@ def relu_label_feature_ratio(alpha, beta, rho, var, *, n: int, dim: int, seed: i
 
 # ---- E3 ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Margins:
-    train_error: float        # max_i |y_i f(x_i) - gamma|
-    conflicting: float        # mean y f(x) over fresh bias-conflicting test points
-    aligned: float            # mean y f(x) over fresh aligned test points
+class GmmMargins:
+    """Margins y f(x) / gamma of a predictor trained to targets gamma y on a canonical sample."""
+
+    train_error: float        # max_i |y_i f(x_i) / gamma - 1|
+    conflicting: float        # mean y f(x) / gamma over fresh bias-conflicting test points
+    aligned: float            # mean y f(x) / gamma over fresh aligned test points
     conflicting_accuracy: float
 
+    @property
+    def gap(self) -> float:
+        """Aligned minus conflicting mean test margin (claim E3's quantity)."""
+        return self.aligned - self.conflicting
 
-def _margins(train: Sample, train_outputs, test: Sample, test_outputs, gamma: float) -> Margins:
-    margin = test.y * test_outputs
+
+def _margins(train: Sample, train_outputs, test: Sample, test_outputs, gamma: float) -> GmmMargins:
+    margin = test.y * test_outputs / gamma
     conflicting = ~_aligned(test)
-    return Margins(float(np.max(np.abs(train.y * train_outputs - gamma))), float(margin[conflicting].mean()),
-                   float(margin[~conflicting].mean()), float(np.mean(margin[conflicting] > 0)))
+    return GmmMargins(float(np.max(np.abs(train.y * train_outputs / gamma - 1))), float(margin[conflicting].mean()),
+                      float(margin[~conflicting].mean()), float(np.mean(margin[conflicting] > 0)))
 
 
-def _kernel_regression(kernel, train: Sample, test: Sample, targets):
-    """(K, train outputs, test outputs) of the min-norm interpolant f = k(., X) K^-1 targets."""
-    K = kernel(train.X)
-    coefficients = np.linalg.solve(K, targets)
-    return K, K @ coefficients, kernel(test.X, train.X) @ coefficients
-
-
-def kernel_regression_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, gamma: float = 1.0,
-                              test_per_cluster: int = 200, kernel=relu_ntk) -> Margins:
+def gmm_kernel_regression_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, gamma: float = 1.0,
+                              test_per_cluster: int = 200, kernel=relu_ntk) -> GmmMargins:
     """Min-norm kernel interpolation f = k(., X) K^-1 gamma Y (every training margin = gamma; claim E3)."""
     train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
     test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
-    _, train_outputs, test_outputs = _kernel_regression(kernel, train, test, gamma * train.y)
+    train_outputs, test_outputs = kernel_regression(kernel(train.X), kernel(test.X, train.X), gamma * train.y)
     return _margins(train, train_outputs, test, test_outputs, gamma)
 
 
 def trained_network_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, width: int, steps: int = 3000,
-                            gamma: float = 1.0, test_per_cluster: int = 200) -> Margins:
+                            gamma: float = 1.0, test_per_cluster: int = 200) -> GmmMargins:
     """Real full-batch gradient descent of an antisymmetric TwoLayerReLU (f_0 = 0) on targets
     gamma y, step 1.9 / lambda_max(relu_ntk Gram) (stable: < 2 / lambda_max), ``steps`` steps (claim E3).
     The default 3000 steps: at n = 200, dim = 20, var = 0.36 the slowest mode has eta lambda_min >= 2.5e-3
@@ -262,7 +242,8 @@ def ridge_outputs(alpha, beta, rho, var, *, n: int, dim: int, seed: int, test_pe
     """Kernel-regression outputs per cluster against G1's ridge approximation (regime d >> n)."""
     train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
     test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
-    K, _, outputs = _kernel_regression(kernel, train, test, train.y)
+    K = kernel(train.X)
+    _, outputs = kernel_regression(K, kernel(test.X, train.X), train.y)
     measured = np.array([outputs[test.cluster == c].mean() for c in range(4)])
     predicted = ridge_cluster_outputs(cluster_kernel(K, train.cluster, 4), LABELS)
     return RidgeOutputs(measured, predicted, float(np.max(np.abs(measured - predicted))))

@@ -29,7 +29,7 @@ from numerics.eigen import top_eigenpairs
 from numerics.eigenfunctions import label_features
 from numerics.resnet import resnet18
 from numerics.structured_ntk import structured_gram
-from numerics.training import gradient_descent
+from numerics.training import gradient_descent, kernel_regression
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def shrink_to_cluster_means(data: ColoredDigits, t: float) -> ColoredDigits:
     return data._replace(images=images)
 
 
-def cluster_reduction(rho, shrinks, *, seed: int, setting: DigitsSetting = DEFAULT) -> list[ClusterSpectrum]:
+def digits_cluster_reduction(rho, shrinks, *, seed: int, setting: DigitsSetting = DEFAULT) -> list[ClusterSpectrum]:
     """G1 as the within-cluster variance shrinks: one ClusterSpectrum per factor t in ``shrinks``
     (images pulled towards their cluster mean, ``shrink_to_cluster_means``)."""
     model = network(setting, seed)
@@ -158,7 +158,7 @@ def feature_ratio(grams: DigitsGrams, *, k: int = 20) -> FeatureRatio:
 
 # ---- E3 ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Margins:
+class DigitsMargins:
     """Margins y f(x) / gamma of a trained predictor (kernel regression or a trained network)."""
 
     rho: float
@@ -178,31 +178,36 @@ class Margins:
     def aligned_margin(self) -> float:
         return float(np.mean(self.aligned_margins))
 
+    @property
+    def gap(self) -> float:
+        """Aligned minus conflicting mean test margin (claim E3's quantity)."""
+        return self.aligned_margin - self.conflicting_margin
+
 
 def _labels(data: ColoredDigits) -> np.ndarray:
     return data.y.cpu().numpy().astype(np.float64)
 
 
-def _margins(rho, gamma, test: ColoredDigits, f_train, y_train, f_test) -> Margins:
+def _margins(rho, gamma, test: ColoredDigits, f_train, y_train, f_test) -> DigitsMargins:
     y_test = _labels(test)
     test_margins = y_test * f_test / gamma
-    return Margins(float(rho), y_train * f_train / gamma, test_margins[~test.aligned], test_margins[test.aligned])
+    return DigitsMargins(float(rho), y_train * f_train / gamma, test_margins[~test.aligned], test_margins[test.aligned])
 
 
-def kernel_regression_margins(grams: DigitsGrams, *, gamma: float = 1.0) -> Margins:
+def digits_kernel_regression_margins(grams: DigitsGrams, *, gamma: float = 1.0) -> DigitsMargins:
     """f(x) = k(x, X) K^-1 gamma y: the t -> infinity limit of NTK gradient descent from f_0 = 0
     (THEORY.md 1); every training margin equals gamma up to the solve's rounding."""
     y = _labels(grams.train)
-    coefficients = np.linalg.solve(grams.K, gamma * y)
-    return _margins(grams.rho, gamma, grams.test, grams.K @ coefficients, y, grams.K_test @ coefficients)
+    f_train, f_test = kernel_regression(grams.K, grams.K_test, gamma * y)
+    return _margins(grams.rho, gamma, grams.test, f_train, y, f_test)
 
 
 def trained_margins(rho, *, seed: int, setting: DigitsSetting = DEFAULT, gamma: float = 1.0, steps: int = 200,
-                    eta_fraction: float = 0.5, progress=None) -> Margins:
+                    eta_fraction: float = 0.5, progress=None) -> DigitsMargins:
     """Real full-batch gradient descent (numerics.training, loss 1/2 ||f - Y||^2) of the ResNet in
     eval mode for ``steps`` steps, eta = eta_fraction * 2 / lambda_1(K). The initial output is
     subtracted (targets gamma y + f_0(X), predictions f_t - f_0), so that the lazy-regime limit is
-    kernel regression from f_0 = 0, the predictor of ``kernel_regression_margins``."""
+    kernel regression from f_0 = 0, the predictor of ``digits_kernel_regression_margins``."""
     if not 0 < eta_fraction < 1:
         raise ValueError(f"eta_fraction must lie in (0, 1) (a stable step), got {eta_fraction}")
     model = network(setting, seed)

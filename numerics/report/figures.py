@@ -29,10 +29,6 @@ def _series(rows, claim, key):
     return [(r, r.series) for r in rows if r.claim == claim and key in r.series]
 
 
-def _arch(row: Row) -> str:
-    return next((a for a in ARCH_STYLE if row.network.lower().startswith(a[:4])), "linear")
-
-
 def _save(fig, out: Path, name: str) -> Path:
     path = out / name
     fig.tight_layout()
@@ -48,7 +44,7 @@ def spectrum_vs_rho(rows, out: Path) -> Path | None:
         return None
     fig, axes = plt.subplots(1, len(found), figsize=(4.6 * len(found), 3.8), squeeze=False)
     for ax, (row, s) in zip(axes[0], found):
-        color, marker = ARCH_STYLE[_arch(row)]
+        color, marker = ARCH_STYLE[row.arch]
         rho, measured = np.asarray(s["spectrum_rho"]), np.asarray(s["spectrum"])
         for i in range(measured.shape[1]):
             ax.plot(rho, measured[:, i], marker, color=f"C{i}", label=f"measured lambda_{i + 1}")
@@ -111,11 +107,14 @@ def conflicting_margin(rows, out: Path) -> Path | None:
         return None
     _, s = found[0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(s["rho"], s["margin_vs_rho"], "o-", label="linear, s^2 = 0.5")
-    for row, e3 in _series(rows, "E3", "margin_rho"):
-        left.plot(e3["margin_rho"], e3["margin_conflicting"], ARCH_STYLE[_arch(row)][1] + "--", label=row.network)
+    for row in rows:
+        if "margin_gap" in row.series:
+            color, marker = ARCH_STYLE[row.arch]
+            left.plot(row.series["margin_rho"], row.series["margin_gap"], marker + "--", color=color,
+                      label=f"{row.claim}: {row.network}")
     left.axhline(0, color="k", lw=0.8)
-    left.set(title="conflicting margin vs imbalance", xlabel="rho (aligned fraction)", ylabel="y f(x) on conflicting (margin)")
+    left.set(title="aligned - conflicting test margin vs imbalance", xlabel="rho (aligned fraction)",
+             ylabel="margin gap (units of gamma)")
     left.legend(fontsize=7)
     right.plot(s["all_variances"], s["margin_vs_var"], "o-", label="linear, rho = 0.9")
     right.axvline(s["threshold"], color="r", ls="--", label=f"THEORY threshold s^2 = {s['threshold']:.2f}")

@@ -44,7 +44,7 @@ def run(ctx: Context, archs=None, claims=None, progress: bool | None = None) -> 
             with one_thread():
                 row = fn(ctx)
         except Exception as error:  # noqa: BLE001 - a report shows a broken entry, it does not die
-            row = Row(claim, arch, "", "", f"error: {type(error).__name__}: {error}", float("nan"), "not run")
+            row = Row(claim, arch, arch, "", "", f"error: {type(error).__name__}: {error}", float("nan"), "not run")
         row.seconds = round(time.perf_counter() - start, 2)
         rows.append(row)
     return rows
