@@ -44,6 +44,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from numerics.counts import half_up
+from numerics.seeds import numpy_generator
+
 SPLITS = ("train", "test")
 DEFAULT_CLASSES = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))
 MEAN_COLOUR = np.array([0.5, 0.5, 0.0])
@@ -88,7 +91,7 @@ def pool_sizes(split: str = "train", classes=DEFAULT_CLASSES) -> dict[int, int]:
 
 def cluster_counts(n: int, rho) -> tuple[int, int, int, int]:
     """Exact counts of the four clusters (module docstring) for n images and aligned fraction rho."""
-    n_aligned = math.floor(Fraction(rho) * n + Fraction(1, 2))
+    n_aligned = half_up(Fraction(rho) * n)
     n_conflicting = n - n_aligned
     return ((n_aligned + 1) // 2, n_aligned // 2, n_conflicting // 2, (n_conflicting + 1) // 2)
 
@@ -104,7 +107,7 @@ def colored_digits(n: int, rho, *, seed, size: int = 16, noise: float = 0.1, jit
     """
     given = rho
     rho = _check_arguments(n, rho, size, noise, jitter, contrast, split)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_check_seed(seed))
+    rng = numpy_generator(seed)
     counts = cluster_counts(n, rho)
     need = {+1: counts[0] + counts[2], -1: counts[1] + counts[3]}
     classes = _check_classes(classes)
@@ -157,12 +160,6 @@ def _check_classes(classes) -> tuple[tuple[int, ...], tuple[int, ...]]:
 def _check_split(split) -> None:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int or a numpy Generator, got {seed!r}")
-    return int(seed)
 
 
 def _check_arguments(n, rho, size, noise, jitter, contrast, split) -> Fraction:

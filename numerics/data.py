@@ -12,6 +12,8 @@ from math import lcm
 import numpy as np
 import sympy as sp
 
+from numerics.counts import half_up
+from numerics.seeds import numpy_generator
 from theory.gmm import GMM
 
 
@@ -59,19 +61,11 @@ class Sample:
         return self.X.shape[0]
 
 
-def _rng(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or numpy Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
-
-
 def sample_gmm(gmm: GMM, n: int | None = None, *, seed, counts=None) -> Sample:
     """Draw n points i.i.d. from the mixture (cluster counts multinomial), or exactly
     ``counts[c]`` points from each cluster c when counts is given."""
     arrays = MixtureArrays.from_gmm(gmm)
-    rng = _rng(seed)
+    rng = numpy_generator(seed)
     m = len(arrays.weights)
     if counts is None:
         if not isinstance(n, (int, np.integer)) or n < 1:
@@ -90,11 +84,11 @@ def sample_gmm(gmm: GMM, n: int | None = None, *, seed, counts=None) -> Sample:
 
 def canonical_counts(rho, n: int) -> list[int]:
     """Cluster counts of GMM.canonical for n points with an exact imbalance: [nA, nA, nC, nC],
-    nA = round(rho n / 2) per aligned cluster, nC = n / 2 - nA (n even, classes balanced), so
-    that two rho values drawn on one seed differ only in which points are aligned."""
+    nA = half_up(rho n / 2) per aligned cluster (numerics.counts), nC = n / 2 - nA (n even, classes
+    balanced), so that two rho values drawn on one seed differ only in which points are aligned."""
     if not isinstance(n, int) or n < 2 or n % 2:
         raise ValueError(f"n must be an even integer >= 2, got {n!r}")
-    aligned = int(round(float(rho) * n / 2))
+    aligned = half_up(Fraction(rho) * n / 2)
     return [aligned, aligned, n // 2 - aligned, n // 2 - aligned]
 
 

@@ -83,11 +83,10 @@ max|A - A^T| <= 1e-10 max|A| (max|A| over the upper triangle); tol in (0, 1); bl
 and only with the block route; unknown method -> ValueError listing the allowed ones; unknown
 type of A -> TypeError.  ``seed`` (int >= 0, numpy Generator, or None = 0) seeds every random
 start vector; no global RNG is read.  The solver's own small linear algebra runs single-threaded
-(``_single_threaded``); products with A keep the caller's thread settings.
+(``numerics.threads.one_thread``); products with A keep the caller's thread settings.
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -96,9 +95,10 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 import torch
-from threadpoolctl import ThreadpoolController
 
 from numerics.data import MixtureArrays
+from numerics.seeds import numpy_generator
+from numerics.threads import one_thread
 from theory.gmm import GMM
 
 __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", "DEFAULT_TOL"]
@@ -201,7 +201,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     kind, n = _kind_and_size(A)
     k = _check_k(k, n)
     tol = _check_tol(tol)
-    rng = _check_seed(seed)
+    rng = numpy_generator(seed, default=0)
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, one of {_ROUTES[kind]}, got {type(method).__name__}")
     if method not in _ROUTES[kind]:
@@ -294,16 +294,6 @@ def _check_tol(tol) -> float:
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not 0 < tol < 1:
         raise ValueError(f"tol must be a float with 0 < tol < 1, got {tol!r}")
     return float(tol)
-
-
-def _check_seed(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be None, an int >= 0 or a numpy Generator, got {type(seed).__name__}")
-    if seed is not None and seed < 0:
-        raise ValueError(f"seed must be None, an int >= 0 or a numpy Generator, got {seed}")
-    return np.random.default_rng(0 if seed is None else int(seed))
 
 
 def _check_block_size(block_size, method: str, default: int) -> int:
@@ -423,7 +413,7 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
     for _ in range(_MAX_BLOCK_STEPS):
         m2 = m + block.shape[1]
         Q[:, m:m2], W[:, m:m2] = block, op(block)
-        with _single_threaded():
+        with one_thread():
             h = _dot(Q[:, :m2].T, W[:, m:m2])
             H[:m2, m:m2], H[m:m2, :m] = h, h[:m].T
             H[m:m2, m:m2] = (h[m:] + h[m:].T) / 2
@@ -469,19 +459,6 @@ def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator, QtZ: np.ndar
     B -= _dot(Q, _dot(Q.T, B))
     L = np.linalg.cholesky(_dot(B.T, B))  # B is well conditioned now: Cholesky QR is stable
     return scipy.linalg.solve_triangular(L, B.T, lower=True).T
-
-
-@functools.cache
-def _thread_pools() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _single_threaded():
-    """BLAS and OpenMP pools at one thread for the solver's own thin linear algebra (entering costs
-    ~20 us).  Alternating torch's OpenMP pool and numpy's OpenBLAS pool on many small products
-    oversubscribes the cores: n = 600, top-3 took 10-16 s with default threads against 0.1 s single-
-    threaded on a loaded 2-core machine.  Products with A itself keep the caller's thread settings."""
-    return _thread_pools().limit(limits=1)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.sparse.linalg import LinearOperator
 from torch import nn
-from torch.func import functional_call, jacrev, jvp, vjp, vmap
+from torch.func import functional_call, jacrev
 
 from numerics.mlp_ntk import mlp_factorized_gram
 from numerics.models import TwoLayerReLU, relu_architecture
-from numerics.validation import finite_matrix
+from numerics.ntk_products import ntk_operator, ntk_vector_product, parameters
+from numerics.structured_ntk import chunked_gram, structured_gram
+from numerics.validation import check_ntk_inputs, check_scalar_output, finite_matrix
+
+__all__ = ["STRATEGIES", "empirical_ntk", "linear_ntk", "ntk_operator", "ntk_vector_product", "relu_nngp", "relu_ntk"]
 
 
 def linear_ntk(X1, X2=None, *, scale: float = 1.0) -> np.ndarray:
@@ -34,31 +37,8 @@ def linear_ntk(X1, X2=None, *, scale: float = 1.0) -> np.ndarray:
     return scale * (X1 @ X2.T)
 
 
-def _check_inputs(model: nn.Module, X1: torch.Tensor, X2) -> torch.Tensor:
-    batchnorms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if model.training and batchnorms:
-        raise ValueError("model must be in eval mode (model.eval()): in train mode BatchNorm mixes "
-                         "the samples of a batch and the NTK is not a kernel of single inputs")
-    for name, X in (("X1", X1), ("X2", X2)):
-        if X is None:
-            continue
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
-        if X.ndim < 2 or X.shape[0] < 1:
-            raise ValueError(f"{name} must be a batch (n x ...) with n >= 1, got shape {tuple(X.shape)}")
-        if not torch.isfinite(X).all():
-            raise ValueError(f"{name} must be finite (no NaN or inf)")
-    if X2 is not None and X1.shape[1:] != X2.shape[1:]:
-        raise ValueError(f"X1 and X2 must have the same sample shape, got {tuple(X1.shape[1:])} and {tuple(X2.shape[1:])}")
-    return X1 if X2 is None else X2
-
-
-def _parameters(model):
-    return {k: v.detach() for k, v in model.named_parameters()}
-
-
 def _jacobian_gram(model, X1, X2) -> torch.Tensor:
-    params = _parameters(model)
+    params = parameters(model)
     same = X2 is X1
     K = torch.zeros(X1.shape[0], X2.shape[0], dtype=X1.dtype, device=X1.device)
     for name, value in params.items():
@@ -70,49 +50,13 @@ def _jacobian_gram(model, X1, X2) -> torch.Tensor:
     return K
 
 
-def ntk_vector_product(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None):
-    """The map V -> K(X1, X2) V for V of shape (n2,) or (n2, b), never forming K or J.
-
-    J2^T v is a vjp of theta -> f(X2; theta); J1 (J2^T v) is a jvp of theta -> f(X1; theta).
-    Columns of a block are processed together with vmap.
-    """
-    X2 = _check_inputs(model, X1, X2)
-    params = _parameters(model)
-
-    def outputs(X):
-        return lambda p: functional_call(model, p, (X,))
-
-    _, pullback = vjp(outputs(X2), params)
-
-    def product(v):
-        (cotangent,) = pullback(v)
-        return jvp(outputs(X1), (params,), (cotangent,))[1]
-
-    def apply(V: torch.Tensor) -> torch.Tensor:
-        return product(V) if V.ndim == 1 else vmap(product, in_dims=1, out_dims=1)(V)
-
-    return apply
-
-
-def ntk_operator(model: nn.Module, X: torch.Tensor) -> LinearOperator:
-    """K(X, X) as a scipy LinearOperator (float64 numpy in and out), for matrix-free eigensolvers."""
-    apply = ntk_vector_product(model, X)
-    n = X.shape[0]
-
-    def matmat(V):
-        V = torch.as_tensor(np.asarray(V, dtype=np.float64), dtype=X.dtype, device=X.device)
-        return apply(V).detach().cpu().numpy().astype(np.float64)
-
-    return LinearOperator((n, n), matvec=matmat, matmat=matmat, rmatvec=matmat, rmatmat=matmat,
-                          dtype=np.float64)
-
-
 def _ntvp_gram(model, X1, X2) -> torch.Tensor:
     identity = torch.eye(X2.shape[0], dtype=X1.dtype, device=X1.device)
     return ntk_vector_product(model, X1, X2)(identity)
 
 
-STRATEGIES = {"jacobian": _jacobian_gram, "ntvp": _ntvp_gram, "mlp_factorized": mlp_factorized_gram}
+STRATEGIES = {"jacobian": _jacobian_gram, "ntvp": _ntvp_gram, "mlp_factorized": mlp_factorized_gram,
+              "chunked": chunked_gram, "structured": structured_gram}
 
 
 def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None, *,
@@ -123,14 +67,12 @@ def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
     "jacobian"). The model must have a scalar output per sample; models with BatchNorm must
     be in eval mode.
     """
-    X2 = _check_inputs(model, X1, X2)
+    X2 = check_ntk_inputs(model, X1, X2)
     if method == "auto":
         method = "mlp_factorized" if isinstance(model, TwoLayerReLU) else "jacobian"
     if method not in STRATEGIES:
         raise ValueError(f"method must be 'auto' or one of {sorted(STRATEGIES)}, got {method!r}")
-    out = model(X1[:1])
-    if out.shape != (1,):
-        raise ValueError(f"model must return one scalar per sample (shape (n,)), got {tuple(out.shape)} for n = 1")
+    check_scalar_output(model, X1)
     return STRATEGIES[method](model, X1, X2).detach()
 
 
@@ -237,10 +179,4 @@ def relu_ntk(X1, X2=None, *, depth: int = 1, W_std: float = 1.0, b_std: float = 
     With b_std = 0, zero input rows give 0 (continuous extension; the network's gradients at x = 0 vanish
     too: every hidden activation is relu(0) = 0 and the first-layer gradient is proportional to x).
     Errors as relu_nngp."""
-    if depth > 1 or b_std > 0:
-        return linear_ntk(X1, X2, scale=W_std**4 / np.shape(X1)[1] / 2)
     return _relu_kernels(X1, X2, depth, W_std, b_std)[1]
-
-from numerics.structured_ntk import chunked_gram, structured_gram  # noqa: E402  (registered strategies)
-
-STRATEGIES.update(chunked=chunked_gram, structured=structured_gram)

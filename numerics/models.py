@@ -12,11 +12,7 @@ import math
 import torch
 from torch import nn
 
-
-def _generator(seed) -> torch.Generator:
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
+from numerics.seeds import torch_generator
 
 
 def _positive_int(value, name):
@@ -30,7 +26,7 @@ class OneLayerLinear(nn.Module):
     def __init__(self, d: int, *, seed: int | None = None, dtype=torch.float64):
         super().__init__()
         _positive_int(d, "d")
-        w = torch.zeros(d, dtype=dtype) if seed is None else torch.randn(d, generator=_generator(seed), dtype=dtype)
+        w = torch.zeros(d, dtype=dtype) if seed is None else torch.randn(d, generator=torch_generator(seed), dtype=dtype)
         self.weight = nn.Parameter(w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -48,7 +44,7 @@ class DeepLinear(nn.Module):
         super().__init__()
         for name, value in (("d", d), ("width", width), ("depth", depth)):
             _positive_int(value, name)
-        gen = _generator(seed)
+        gen = torch_generator(seed)
         fan_ins = [d] + [width] * (depth - 1)
         fan_outs = [width] * (depth - 1) + [1]
         self.layers = nn.ParameterList(
@@ -80,7 +76,7 @@ class TwoLayerReLU(nn.Module):
             _positive_int(value, name)
         if antisymmetric and width % 2:
             raise ValueError(f"width must be even when antisymmetric=True, got {width}")
-        gen = _generator(seed)
+        gen = torch_generator(seed)
         drawn = width // 2 if antisymmetric else width
         hidden = torch.randn(drawn, d, generator=gen, dtype=dtype)
         readout = torch.randn(drawn, generator=gen, dtype=dtype)
@@ -133,7 +129,7 @@ class ReLUMLP(nn.Module):
         for name, value in (("d", d), ("width", width)):
             _positive_int(value, name)
         depth, self.W_std, self.b_std = relu_architecture(depth, W_std, b_std)
-        gen = _generator(seed)
+        gen = torch_generator(seed)
         weights, biases = [], []
         for fan_in, fan_out in zip([d] + [width] * depth, [width] * depth + [1]):
             weights.append(nn.Parameter(torch.randn(fan_out, fan_in, generator=gen, dtype=dtype)))

@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from numerics.seeds import torch_generator
+
 
 def _conv(cin: int, cout: int, kernel: int, stride: int, dtype, device) -> nn.Conv2d:
     return skip_init(nn.Conv2d, cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False,
@@ -102,20 +104,10 @@ def resnet18(num_classes: int = 1, width: int = 64, in_channels: int = 3, *, see
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
-    generator = _generator(seed)
+    generator = torch_generator(seed)
     model = ResNet18(num_classes, width, in_channels, dtype, torch.device(device))
     _initialise(model, generator)
     return model.eval()
-
-
-def _generator(seed) -> torch.Generator:
-    if isinstance(seed, torch.Generator):
-        if seed.device.type != "cpu":
-            raise ValueError(f"seed: a torch.Generator must live on the CPU, got {seed.device}")
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int or a torch.Generator, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
 
 
 @torch.no_grad()

@@ -40,23 +40,20 @@ stderr is a terminal, or when ``progress=True``.
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
-from tqdm.auto import tqdm
 
 from numerics.eigen import top_eigenpairs
+from numerics.ntk_products import ntk_operator
+from numerics.progress import bar
+from numerics.validation import check_ntk_inputs, check_scalar_output
 
 DEFAULT_MEMORY = 512 * 2**20
 _BATCHNORM = nn.modules.batchnorm._BatchNorm
-
-
-def _show(progress) -> bool:
-    return sys.stderr.isatty() if progress is None else bool(progress)
 
 
 def _chunks(n: int, size: int) -> list[slice]:
@@ -80,15 +77,10 @@ def _mirror_upper(K: torch.Tensor, size: int = 1024) -> torch.Tensor:
 
 
 def _validate(model: nn.Module, X1: torch.Tensor, X2) -> None:
-    """numerics.kernels' input checks (eval mode with BatchNorm, finite tensors, matching shapes),
+    """numerics.validation.check_ntk_inputs (eval mode with BatchNorm, finite tensors, matching shapes),
     and one scalar output per sample."""
-    from numerics.kernels import _check_inputs  # kernels registers this module's routes: import late
-
-    _check_inputs(model, X1, X2)
-    with torch.no_grad():
-        out = model(X1[:1])
-    if out.shape != (1,):
-        raise ValueError(f"model must return one scalar per sample (shape (n,)), got {tuple(out.shape)} for n = 1")
+    check_ntk_inputs(model, X1, X2)
+    check_scalar_output(model, X1)
 
 
 def _check_memory(memory) -> int:
@@ -124,7 +116,7 @@ def chunked_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = N
     symmetric = X2 is X1
     K = torch.zeros(X1.shape[0], X2.shape[0], dtype=torch.float64, device=X1.device)
     cached = (None, None)
-    for rows, cols in tqdm(_blocks(X1.shape[0], X2.shape[0], chunk, symmetric), disable=not _show(progress),
+    for rows, cols in bar(_blocks(X1.shape[0], X2.shape[0], chunk, symmetric), progress=progress,
                            desc="NTK blocks (chunked)", leave=False):
         if cached[0] != rows:
             cached = (rows, per_sample(params, X1[rows]))
@@ -242,7 +234,7 @@ def _capture(model: nn.Module, X: torch.Tensor, layers, batch_size: int, progres
 
     handles = [m.register_forward_hook(hook) for m in layers]
     try:
-        for rows in tqdm(_chunks(n, batch_size), disable=not _show(progress), desc="NTK capture", leave=False):
+        for rows in bar(_chunks(n, batch_size), progress=progress, desc="NTK capture"):
             records.clear()
             with torch.enable_grad():
                 out = model(X[rows].detach().requires_grad_(True))
@@ -319,7 +311,7 @@ def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None 
     weights2, small2 = (weights1, small1) if symmetric else _capture(model, X2, layers, batch_size, progress)
     K = small1.to(torch.float64) @ small2.to(torch.float64).T
     by_module = {w.module: w for w in weights2}
-    for left in tqdm(weights1, disable=not _show(progress), desc="NTK layers", leave=False):
+    for left in bar(weights1, progress=progress, desc="NTK layers"):
         _weight_gram(K, left, by_module[left.module], symmetric, memory, form, chunk)
     return _mirror_upper(K) if symmetric else K
 
@@ -333,8 +325,6 @@ def matrix_free_eigenpairs(model: nn.Module, X: torch.Tensor, k: int, *, method:
     handed to numerics.eigen.top_eigenpairs. ``tol`` (relative residual) defaults to the operator's
     rounding floor: 1e-12 in float64, 100 x float32 eps = 1.2e-5 in float32 (a float32 product
     cannot certify residuals below a few eps |lambda_1|)."""
-    from numerics.kernels import ntk_operator  # kernels registers this module's routes: import late
-
     _validate(model, X, None)
     if tol is None:
         tol = 1e-12 if X.dtype == torch.float64 else 100 * torch.finfo(X.dtype).eps

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+
+from numerics.progress import bar
 
 from numerics.validation import finite_matrix
 
@@ -33,8 +34,7 @@ def gradient_descent(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, eta:
         raise ValueError(f"record must hold steps in [0, {steps}], got {sorted(record)}")
     params = [p for p in model.parameters() if p.requires_grad]
     outputs = {}
-    show = sys.stderr.isatty() if progress is None else progress
-    for t in tqdm(range(steps + 1), disable=not show, desc="gradient descent", leave=False):
+    for t in bar(range(steps + 1), progress=progress, desc="gradient descent"):
         f = model(X)
         if t in record:
             outputs[t] = f.detach().cpu().numpy().copy()
@@ -88,20 +88,19 @@ def train_to_convergence(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, 
         raise ValueError(f"eta must be a finite positive step size, got {eta!r}")
     params = [p for p in model.parameters() if p.requires_grad]
     target = torch.linalg.norm(X.T @ Y) * rtol
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=max_steps, disable=not show, desc="training to convergence", leave=False)
+    meter = bar(total=max_steps, progress=progress, desc="training to convergence")
     for step in range(max_steps):
         f = model(X)
         residual = f - Y
         if torch.linalg.norm(X.T @ residual.detach()) <= target:
-            bar.close()
+            meter.close()
             return step
         grads = torch.autograd.grad(0.5 * torch.sum(residual**2), params)
         with torch.no_grad():
             for p, g in zip(params, grads):
                 p -= eta * g
-        bar.update()
-    bar.close()
+        meter.update()
+    meter.close()
     raise RuntimeError(f"max_steps: gradient descent did not reach rtol = {rtol} in {max_steps} steps")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, example, given, settings, strategies as st
 
+from numerics.data import canonical_counts
 from numerics.eigenfunctions import cluster_functions, label_features_from_eigenpairs, nystrom
 from numerics.experiments.relu import relu_label_feature_ratio
 from numerics.kernels import relu_ntk
@@ -97,7 +98,7 @@ def test_equal_salience_ratio_is_the_odd_diagonal_ratio(rho, seed):
     nA / nC. With alpha != beta the coupling sqrt(nA nC)(c - c') moves the eigenvalues (counterexample
     beta/alpha = 1/2, rho = 0.7: ratio 5.25 against nA/nC = 2.33), so only the full odd block predicts it."""
     r = relu_label_feature_ratio(1, 1, rho, 0, n=N, dim=DIM, seed=seed % 10**6)
-    counts = round(float(rho) * N / 2), N // 2 - round(float(rho) * N / 2)
+    counts = canonical_counts(rho, N)[1:3]
     check = checks.all_of(checks.at_most("|ratio / odd-diagonal ratio - 1|", abs(r.ratio / r.odd_diagonal - 1), E2_ODD_DIAGONAL),
                           checks.at_most("|odd-diagonal ratio / (nA/nC) - 1|", abs(r.odd_diagonal * counts[1] / counts[0] - 1),
                                          COUNT_RATIO_ROUNDING))

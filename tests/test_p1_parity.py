@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from numerics import tolerances as tol
-from numerics.checks import (all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear,
-                             relu_kernel_reference, relu_width_limit)
+from numerics.checks import all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear, relu_kernel_reference, relu_width_limit
 from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
 from numerics.models import ReLUMLP, TwoLayerReLU
 from theory.parity import W_STD, depth_one_odd_coefficients, odd_cubic_coefficient

@@ -1,7 +1,8 @@
-"""The claim registry: every claim the suite verifies, with its THEORY.md section.
+"""The claim registry: every claim the suite verifies, with its section of docs/theory.md.
 
-A claim id is how tests (``@pytest.mark.claim("L2")``), the claims ledger and the report
-refer to a statement of ../shared/THEORY.md.
+A claim id is how tests (``@pytest.mark.claim("L2")``), the claims ledger, the pass rules
+(numerics.checks.RULES) and the report refer to a statement; docs/theory.md#<id> states it, sketches
+its derivation and says where it does not hold.
 """
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from importlib import import_module
 import numpy as np
 import sympy
 import torch
-from tqdm.auto import tqdm
 
+from numerics.progress import bar
 from numerics.report.rows import Context, Row
 from numerics.threads import one_thread
 from theory.claims import CLAIMS
@@ -37,8 +37,7 @@ def entries(archs=None, claims=None):
 def run(ctx: Context, archs=None, claims=None, progress: bool | None = None) -> list[Row]:
     """Run every selected entry; an entry that raises becomes a "not run" row with the error."""
     rows = []
-    show = sys.stderr.isatty() if progress is None else progress
-    for claim, arch, fn in tqdm(entries(archs, claims), desc="claims", disable=not show):
+    for claim, arch, fn in bar(entries(archs, claims), progress=progress, desc="claims", leave=True):
         start = time.perf_counter()
         try:
             with one_thread():
