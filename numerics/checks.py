@@ -170,10 +170,10 @@ def shortcut_spectrum(rhos, closed_form, sin, alpha, beta) -> Check:
 
 
 def no_mixing_at_balance(sin: float, alpha, beta) -> Check:
-    """N1 (control, p = 0): M is diagonal, so the top eigenvector is a coordinate axis: e_bias when
-    beta > alpha, whose sine to the aligned mean (alpha, beta)/norm is alpha / norm exactly."""
-    axis = float(alpha) / float(np.hypot(float(alpha), float(beta)))
-    return at_most("|sin(top, aligned) - alpha/norm| at p = 0", abs(sin - axis), tol.DIRECTION_ROUNDING)
+    """N1 (control, p = 0): M is diagonal, so the top eigenvector is the coordinate axis of the larger of
+    alpha, beta (alpha != beta), whose sine to the aligned mean (alpha, beta)/norm is min(alpha, beta)/norm."""
+    axis = min(float(alpha), float(beta)) / float(np.hypot(float(alpha), float(beta)))
+    return at_most("|sin(top, aligned) - min(alpha, beta)/norm| at p = 0", abs(sin - axis), tol.DIRECTION_ROUNDING)
 
 
 # ---- S2 ---------------------------------------------------------------------------------------
@@ -315,9 +315,226 @@ def relu_kernel_reference(ours, reference, tolerance) -> Check:
     return at_most("max |kernel - neural-tangents| / max |neural-tangents|", error, tolerance)
 
 
-def relu_width_limit(widths, errors, slope_tolerance) -> Check:
-    """R1 (finite ReLU MLPs): the seed-averaged relative error ||K_emp - K_limit||_F / ||K_limit||_F has log-log
-    slope -1/2 within ``slope_tolerance`` (< 1/2, so the error falls with width); worst = |slope + 1/2|."""
-    slope = float(np.polyfit(np.log(widths), np.log(errors), 1)[0])
-    trend = ", ".join(f"{_fmt(e)} at {w}" for w, e in zip(widths, errors))
-    return at_most(f"NTK error {trend}: |log-log slope {_fmt(slope)} + 1/2|", abs(slope + 0.5), slope_tolerance)
+# ---- RULES: the pass rules of every claim id ------------------------------------------------------
+#: claim id -> the rules that judge it (tests/test_checks.py: every rule is asserted by some test, and
+#: every claim with a report row is judged there by its rules).
+RULES: dict[str, tuple] = {
+    "T1": (residual_law,),
+    "L1": (one_layer_ntk, width_rate),
+    "L2": (population_eigenvalues,),
+    "L3": (design_spectrum, within_concentration_bound),
+    "S1": (shortcut_spectrum, aligned_direction_bound),
+    "S2": (energy_ratio_grows, reaches_trained_weights, misclassified_past_threshold),
+    "S3": (equal_training_margins, margin_gap_positive, margin_gap_grows),
+    "N1": (no_mixing_at_balance, equal_training_margins),
+    "R1": (width_rate, strategies_agree, relu_kernel_reference),
+    "P1": (p1_odd_part_exact, p1_odd_part_nonlinear, p1_odd_part_linear),
+    "G1": (cluster_spectrum_exact, cluster_spectrum_converges),
+    "E2": (label_ratio_rises, label_ratio_tie, label_ratio_beyond_balance),
+    "E3": (equal_training_margins, margin_gap_grows, margin_gap_in_band, margin_gap_exceeds_band),
+    "E4": (linearization_gap,),
+    "I1": (scales_with_targets,),
+}
+
+
+# ---- Data integrity, ridge outputs, concentration (issue 18) ----
+def _relative_distances(rows, others=None) -> np.ndarray:
+    """||a - b|| / max(||a||, ||b||) for every pair of rows (i < j within ``rows``, or one row of each)."""
+    a = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    b = a if others is None else np.asarray(others, dtype=np.float64).reshape(len(others), -1)
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    square = na[:, None] ** 2 + nb[None, :] ** 2 - 2 * a @ b.T
+    relative = np.sqrt(np.maximum(square, 0)) / np.maximum(np.maximum(na[:, None], nb[None, :]), np.finfo(float).tiny)
+    return relative[np.triu_indices(len(a), 1)] if others is None else relative.ravel()
+
+
+def no_copies(name: str, rows, others=None) -> Check:
+    """Data integrity: no two rows of one draw (or, with ``others``, no row of ``rows`` and one of
+    ``others``) are copies: every relative distance ||a - b|| / max(||a||, ||b||) is at least
+    COPY_RELATIVE_DISTANCE. worst = the shortfall of the smallest distance (<= 0 holds)."""
+    relative = _relative_distances(rows, others)
+    copies = int(np.sum(relative < tol.COPY_RELATIVE_DISTANCE))
+    smallest = float(relative.min()) if relative.size else np.inf
+    check = at_least(f"{name}: smallest relative distance ({copies} copied pairs)", smallest, tol.COPY_RELATIVE_DISTANCE)
+    return check
+
+
+def canonical_cluster_counts(name: str, cluster, rho) -> Check:
+    """Data integrity of an exact-imbalance set in theory.gmm's canonical cluster order ((y, b) = (+,+),
+    (-,-), (+,-), (-,+)): each aligned cluster holds rho n / 2 points and each conflicting one (1 - rho) n / 2,
+    each class n / 2, every count within COUNT_ROUNDING of its share (a count is an integer). rho = 1/2 is
+    a BALANCED set. worst = the largest distance of a count from its share, minus COUNT_ROUNDING."""
+    cluster = np.asarray(cluster)
+    n, rho = cluster.size, float(rho)
+    counts = np.array([np.sum(cluster == c) for c in range(4)], dtype=float)
+    shares = np.array([rho, rho, 1 - rho, 1 - rho]) * n / 2
+    classes = np.array([counts[0] + counts[2], counts[1] + counts[3]])
+    off = max(float(np.max(np.abs(counts - shares))), float(np.max(np.abs(classes - n / 2))))
+    return Check(off <= tol.COUNT_ROUNDING, off - tol.COUNT_ROUNDING,
+                 f"{name}: cluster counts {counts.astype(int).tolist()} vs shares {np.round(shares, 2).tolist()}, "
+                 f"classes {classes.astype(int).tolist()} vs {n / 2:g}: off by {off:.3g} <= {tol.COUNT_ROUNDING:g}")
+
+
+def ridge_spread(n: int, d: int) -> float:
+    """2 sqrt(n/d) + n/d: the relative spread (1 +- sqrt(n/d))^2 - 1 of the eigenvalues of an n x n Gram of
+    d-dimensional isotropic noise around their mean (Marchenko-Pastur), i.e. how far the within-cluster
+    part of K is from the ridge diag(r) that G1 replaces it with."""
+    return 2 * np.sqrt(n / d) + n / d
+
+
+def ridge_outputs_within_order(errors, dims, n: int, sensitivities) -> Check:
+    """G1 ridge outputs (d >> n): at every d, max_c |measured_c - F_c| <= RIDGE_SENSITIVITY_FACTOR *
+    ridge_spread(n, d) * S_d, S_d = max_c |F_c(2r) - F_c(r)| (the prediction's response to doubling the
+    ridge): the error shrinks like sqrt(n/d) (numerics.tolerances.RIDGE_SENSITIVITY_FACTOR).
+    worst = the largest error / bound ratio (<= 1 holds)."""
+    errors, sensitivities = np.asarray(errors, dtype=float), np.asarray(sensitivities, dtype=float)
+    bounds = np.array([tol.RIDGE_SENSITIVITY_FACTOR * ridge_spread(n, d) * s for d, s in zip(dims, sensitivities)])
+    ratios = errors / bounds
+    return Check(bool(np.all(ratios <= 1)), float(ratios.max()),
+                 "max_c |measured - F| <= 2 (2 sqrt(n/d) + n/d) max_c |F(2r) - F(r)| at d = "
+                 + ", ".join(f"{d}: {_fmt(e)} <= {_fmt(b)}" for d, e, b in zip(dims, errors, bounds)))
+
+
+def same_geometry(name: str, measured: dict, expected: dict) -> Check:
+    """Exact structural equality (feature-map shapes, receptive-field rectangles), key by key.
+    worst = the number of keys that differ."""
+    wrong = [k for k in expected if measured.get(k) != expected[k]] + [k for k in measured if k not in expected]
+    shown = wrong or list(expected)
+    return Check(not wrong, float(len(wrong)), f"{name}: " + "; ".join(
+        f"{k}: {measured.get(k)} (expected {expected.get(k)})" for k in shown))
+
+
+# ---- Nonlinear E2/G1 (issue 13) ----
+def _log_distance(value, reference) -> float:
+    """|log(value / reference)|: the symmetric relative distance of two positive ratios."""
+    return float(abs(np.log(float(value) / float(reference))))
+
+
+def label_ratio_sees_nonlinearity(measured, nonlinear, linear) -> Check:
+    """E2 on a symmetry-broken ReLU NTK (bias, depth >= 2 or an offset: P1's linear odd part fails), at small
+    within-cluster variance. Match: own = |log(measured / nonlinear)| <= E2_NONLINEAR_MATCH, ``nonlinear`` being
+    the network's OWN G1 prediction (predicted_label_features on its cluster Gram). Negative control, on the same
+    sample: the linear prediction (the same selection on x.x') misses the measured ratio by
+    sep = |log(measured / linear)|, which must exceed E2_NONLINEAR_MATCH (the match rule rejects it) and
+    NEGATIVE_CONTROL_FACTOR times own (margin = sep / own: the check sees the nonlinearity, not its own error).
+    worst = own."""
+    own, sep = _log_distance(measured, nonlinear), _log_distance(measured, linear)
+    margin = sep / own if own > 0 else np.inf
+    ok = own <= tol.E2_NONLINEAR_MATCH and sep > tol.E2_NONLINEAR_MATCH and margin >= tol.NEGATIVE_CONTROL_FACTOR
+    return Check(bool(ok), own, ("" if ok else "FAILED ") +
+                 f"|log(ratio / own G1)| {_fmt(own)} <= {_fmt(tol.E2_NONLINEAR_MATCH)}; |log(ratio / linear G1)| "
+                 f"{_fmt(sep)} > {_fmt(tol.E2_NONLINEAR_MATCH)}; margin {_fmt(margin)} >= {_fmt(tol.NEGATIVE_CONTROL_FACTOR)}")
+
+
+def ratio_prediction_is_linear(nonlinear, linear, rounding) -> Check:
+    """P1's consequence (canonical mixture, bias-free depth-1 ReLU, zero variance): the ReLU NTK's G1 ratio
+    equals the linear kernel's, |log(nonlinear / linear)| <= ``rounding`` (tolerances.p1_ratio_rounding)."""
+    return at_most("P1: |log(ReLU G1 ratio / linear G1 ratio)|", _log_distance(nonlinear, linear), rounding)
+
+
+def ratio_prediction_is_not_linear(nonlinear, linear) -> Check:
+    """P1 broken (power partner of ratio_prediction_is_linear): the same statistic |log(nonlinear / linear)|
+    exceeds E2_NONLINEAR_MATCH, so a network whose ratio followed the linear prediction would fail
+    label_ratio_sees_nonlinearity's match. worst = E2_NONLINEAR_MATCH - statistic."""
+    return at_least("P1 broken: |log(ReLU G1 ratio / linear G1 ratio)|", _log_distance(nonlinear, linear),
+                    tol.E2_NONLINEAR_MATCH)
+
+
+# ---- M1, M2: margin control (issue 14) ----
+def margin_methods_gap_grows(rhos, gaps: dict, *, apart) -> Check:
+    """M1 (empirical): under every margin-controlling method (``gaps``: method -> its normalized gap at each rho,
+    (mean aligned - mean conflicting test margin) / mean training margin, all methods on the same samples), the gap
+    rises with rho over pairs at least ``apart`` apart. worst = the largest relative step against the trend."""
+    return all_of(*(pairwise_trend(f"{method}: normalized aligned - conflicting gap", rhos, values, +1, apart=apart)
+                    for method, values in gaps.items()))
+
+
+def margin_methods_balanced(gaps: dict, band: float) -> Check:
+    """M1 negative control (rho = 1/2): aligned and conflicting clusters are mirror images, so under every method
+    the normalized gap (``gaps``: method -> gap) is zero in expectation and within the seed-noise ``band``."""
+    return all_of(*(at_most(f"{method}: |normalized gap| at rho = 1/2", abs(gap), band) for method, gap in gaps.items()))
+
+
+def margin_methods_beyond_band(gaps: dict, band: float) -> Check:
+    """M1 power: at rho = 0.9 (same seed) every method's normalized gap leaves the rho = 1/2 band, so the band can
+    fail."""
+    return all_of(*(at_least(f"{method}: normalized gap at rho = 0.9 (power)", gap, band) for method, gap in gaps.items()))
+
+
+def hard_margin_kkt(kkt) -> Check:
+    """M1: the SVM (scikit-learn SVC, precomputed NTK) solves the HARD-margin problem: every training margin >= 1 and
+    the support vectors' margins = 1 within the solver's rounding allowance (tolerances.svm_kkt_allowance), the
+    intercept's balance sum_i a_i y_i = 0, and no multiplier near the box bound C (max a_i / C <= SVM_BOUND_FRACTION:
+    a multiplier at C is a soft-margin point). ``kkt``: numerics.margin_control.KKTResiduals."""
+    return all_of(at_most("SVM: max(0, 1 - min training margin)", kkt.primal, kkt.allowance),
+                  at_most("SVM: max |support vector margin - 1|", kkt.support, kkt.allowance),
+                  at_most("SVM: |sum_i a_i y_i| / sum_i a_i", kkt.balance, tol.SVM_SOLVER_TOL),
+                  at_most("SVM: max multiplier / C", kkt.bound, tol.SVM_BOUND_FRACTION))
+
+
+def vs_limit_sign(gap: float, gamma_vs: float, gamma_star: float) -> Check:
+    """M1's exception, the multiplicative VS loss: the t -> infinity limit of VS training (the SVM with group margins
+    1 / Delta_g) keeps the preference (gap > 0) for gamma_vs < gamma*, and reverses it (gap < 0) for gamma_vs > gamma*,
+    gamma* = theory.reweighting.vs_balancing_exponent (the ridge form's zero of w_bias). worst = the gap against the
+    predicted sign (<= 0 holds)."""
+    sign = 1.0 if gamma_vs < gamma_star else -1.0
+    return Check(bool(sign * gap > 0), float(-sign * gap),
+                 f"VS limit: normalized gap {gap:.3g} has the sign of gamma* - gamma_vs = {gamma_star:.3g} - {gamma_vs:.3g}")
+
+
+def exactly_zero(name: str, expression) -> Check:
+    """M2 (exact, SymPy): ``expression`` simplifies to 0 exactly. worst = 0 if so, else 1."""
+    import sympy as sp
+
+    zero = sp.simplify(expression) == 0
+    return Check(bool(zero), 0.0 if zero else 1.0, f"{name}: {expression} == 0")
+
+
+def reweighting_effect_vanishes(times, distances, allowance) -> Check:
+    """M2 (interpolation, linear, exact dynamics): the distance between the weighted and unweighted gradient-descent
+    iterates falls at every recorded time after its largest value, and at the last time (past the a-priori
+    contraction steps) it is below ``allowance``: both runs converge to the one min-norm interpolant."""
+    distances = np.asarray(distances, dtype=float)
+    peak = int(np.argmax(distances))
+    falls = monotone("||w_weighted - w|| / ||w_inf|| after its peak", distances[peak:], -1) if distances.size - peak > 1 \
+        else Check(False, np.inf, "the distance peaks at the last recorded time")
+    return all_of(falls, at_most(f"||w_weighted - w|| / ||w_inf|| at t = {times[-1]}", distances[-1], allowance))
+
+
+def stays_in_row_space(residual: float, steps: int, dim: int) -> Check:
+    """M2: gradient descent from w = 0 never leaves the row space of X (every update is X^T times a vector): the
+    largest relative component of an iterate outside it is rounding, <= tolerances.row_space_rounding."""
+    return at_most("max ||(I - P_row) w_t|| / ||w_t||", residual, tol.row_space_rounding(steps, dim))
+
+
+def early_stopping_bias_in_band(w_bias: float, sd: float) -> Check:
+    """M2, the regime where reweighting DOES remove the preference: after one importance-weighted step the bias
+    weight is pure Gaussian noise of standard deviation ``sd`` (numerics.experiments.margins.reweighting_path), so
+    |w_bias| <= z sd with z the two-sided normal quantile at EARLY_STOPPING_DELTA."""
+    from scipy.stats import norm
+
+    return at_most("|w_bias| after one importance-weighted step", abs(w_bias),
+                   norm.isf(tol.EARLY_STOPPING_DELTA / 2) * sd)
+
+
+def adjustment_contrast(times, additive, multiplicative, limit: float) -> Check:
+    """M2 (separable data, logistic gradient descent): the ADDITIVE logit adjustment's effect on the direction
+    vanishes like C / log t (additive(t) log t does not grow by ADDITIVE_LOG_RATE over the recorded times, where an
+    effect that stayed would grow by log T / log t_0), while the MULTIPLICATIVE VS scale's effect persists: it
+    rises toward the distance ``limit`` between the two limiting max-margin directions and reaches at least
+    MULTIPLICATIVE_PERSISTS of it."""
+    additive, multiplicative = np.asarray(additive, dtype=float), np.asarray(multiplicative, dtype=float)
+    rate = additive[-1] * np.log(times[-1]) / (additive[0] * np.log(times[0]))
+    return all_of(monotone("additive adjustment's direction distance", additive, -1),
+                  at_most(f"additive distance x log t, t = {times[-1]} over t = {times[0]}", rate, tol.ADDITIVE_LOG_RATE),
+                  monotone("multiplicative (VS) direction distance", multiplicative, +1),
+                  at_least("multiplicative distance / limiting distance", multiplicative[-1] / limit,
+                           tol.MULTIPLICATIVE_PERSISTS))
+
+
+# M1 and M2's entries of RULES: added here, after their rules are defined (a dict literal above cannot name them).
+RULES.update({
+    "M1": (margin_methods_gap_grows, margin_methods_balanced, margin_methods_beyond_band, hard_margin_kkt, vs_limit_sign),
+    "M2": (exactly_zero, reweighting_effect_vanishes, stays_in_row_space, early_stopping_bias_in_band,
+           adjustment_contrast),
+})

@@ -3,7 +3,7 @@
     top_eigenpairs(A, k, *, method="auto", tol=None, seed=None, block_size=None) -> EigenResult
 
 ``A`` is one of
-  * a dense symmetric matrix (numpy array or torch tensor; computed in float64),
+  * a dense symmetric matrix (numpy array or torch tensor, float64 or float32; computed in float64),
   * ``LowRank(F)``: A = F F^T for a factor F (n x r), the n x n matrix never formed,
   * a ``scipy.sparse.linalg.LinearOperator`` (matrix-free, e.g. NTK-vector products),
     assumed symmetric (it cannot be checked without forming it),
@@ -79,7 +79,15 @@ valid choices.  k = n: gap_ok is True (the span is the whole space).
 
 Validation: k an int with 1 <= k <= n (TypeError / ValueError naming k); A 2-D square; no NaN/inf
 (checked for dense and LowRank input, and on every output of a LinearOperator); dense A symmetric:
-max|A - A^T| <= 1e-10 max|A| (max|A| over the upper triangle); tol in (0, 1); block_size >= 1
+max|A - A^T| <= 1e-10 max|A| (max|A| over the upper triangle) for float64 (and integer) A, and the
+same number of units in the last place, 1e-10 eps_A / eps_64, for a lower precision A (float32:
+5.4e-2: a Gram formed in float32 from P parameters differs from its transpose by ~sqrt(P) eps_32
+relative to max|A| with a worst case P eps_32, 1e-3 and more at P ~ 1e8, and A is only known to its
+own rounding); such A is then replaced by its symmetric part (A + A^T) / 2, in float64, so that every
+route solves the same symmetric matrix (eigh reads one triangle, the certificate all of A). The
+rounding floor 32 sqrt(n) eps of the residual tolerance and of gap_ok uses eps_A for a dense A: a
+float32 matrix carries entrywise rounding eps_32 |A|, of spectral norm ~ sqrt(n) eps_32 |lambda_1|, so
+its eigenpairs are no better determined than that. tol in (0, 1); block_size >= 1
 and only with the block route; unknown method -> ValueError listing the allowed ones; unknown
 type of A -> TypeError.  ``seed`` (int >= 0, numpy Generator, or None = 0) seeds every random
 start vector; no global RNG is read.  The solver's own small linear algebra runs single-threaded
@@ -207,8 +215,9 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     if method not in _ROUTES[kind]:
         raise ValueError(f"method must be one of {_ROUTES[kind]} for this A, got {method!r}")
 
+    eps = _EPS
     if kind == "dense":
-        A = _check_dense(A)
+        A, eps = _check_dense(A)
         if method == "auto":
             method = "eigh" if n <= 512 or k > n / 4 else "block"
         Kt = _torch_view(A)
@@ -228,7 +237,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
                                    max(2 * k, k + 8) if kind == "dense" else _MATRIX_FREE_BLOCK)
 
     q = min(k + 1, n)  # one pair past the cut, for gap_ok
-    tol_eff = max(tol, 32 * math.sqrt(n) * _EPS)
+    tol_eff = max(tol, 32 * math.sqrt(n) * eps)
     if method == "eigh":
         values, vectors = _top_eigh(A, q)
     elif method == "full":
@@ -244,7 +253,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     else:
         values, vectors = _block(op, k, q, tol_eff, rng, min(n, block_size))
     order = np.argsort(values)[::-1][:q]
-    return _certify(op, values[order], vectors[:, order], k, method, tol_eff)
+    return _certify(op, values[order], vectors[:, order], k, method, tol_eff, eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,8 +315,14 @@ def _check_block_size(block_size, method: str, default: int) -> int:
     return int(block_size)
 
 
-def _check_dense(A) -> np.ndarray:
-    """float64 copy/view of A; rejects NaN/inf and max|A - A^T| > 1e-10 max|A| in one tiled pass."""
+def _check_dense(A) -> tuple[np.ndarray, float]:
+    """(float64 copy/view of A, eps_A): rejects NaN/inf and max|A - A^T| > 1e-10 (eps_A / eps_64) max|A|
+    in one tiled pass; a lower-precision A (eps_A > eps_64) is replaced by (A + A^T) / 2. eps_A is the
+    machine epsilon of A's floating dtype, eps_64 for float64 and exact (integer, bool) input."""
+    if isinstance(A, torch.Tensor):
+        eps = float(torch.finfo(A.dtype).eps) if A.dtype.is_floating_point else _EPS
+    else:
+        eps = float(np.finfo(A.dtype).eps) if A.dtype.kind == "f" else _EPS
     A = _as_float64(A, "A")
     if not (A.flags.c_contiguous or A.flags.f_contiguous):
         A = np.ascontiguousarray(A)
@@ -326,10 +341,11 @@ def _check_dense(A) -> np.ndarray:
     asym, amax = np.max(worst), np.max(upper)
     if not (np.isfinite(asym) and np.isfinite(amax)):
         raise ValueError("A must be finite (no NaN/inf)")
-    if asym > _SYMMETRY_RTOL * amax:
-        raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > 1e-10 max|A| = "
-                         f"{_SYMMETRY_RTOL * amax:.3g}")
-    return A
+    rtol = _SYMMETRY_RTOL * eps / _EPS
+    if asym > rtol * amax:
+        raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > {rtol:.3g} max|A| = {rtol * amax:.3g} "
+                         "(1e-10 scaled by the machine epsilon of A's dtype over float64's)")
+    return ((A + A.T) / 2 if eps > _EPS else A), eps
 
 
 def _torch_view(A: np.ndarray) -> torch.Tensor:
@@ -470,13 +486,13 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # certificate
 
 
-def _certify(op: _Operator, values, vectors, k: int, method: str, tol_eff: float) -> EigenResult:
+def _certify(op: _Operator, values, vectors, k: int, method: str, tol_eff: float, eps: float) -> EigenResult:
     vectors = np.ascontiguousarray(vectors)
     res = np.linalg.norm(op(vectors) - vectors * values, axis=0)
     scale = abs(values[0])
     if method in ("eigsh", "lobpcg", "block") and res[:k].max() > 10 * tol_eff * scale:
         raise EigenConvergenceError(f"{method}: top-{k} residual {res[:k].max():.3g} > 10 tol |lambda_1| "
                                     f"= {10 * tol_eff * scale:.3g}")
-    level = max(res[:k].max(), 32 * math.sqrt(op.n) * _EPS * scale)
+    level = max(res[:k].max(), 32 * math.sqrt(op.n) * eps * scale)
     gap_ok = len(values) == k or bool(values[k - 1] - values[k] - res[k] > _GAP_FACTOR * level)
     return EigenResult(values[:k].copy(), vectors[:, :k].copy(), res[:k], method, op.count, gap_ok)

@@ -1,7 +1,10 @@
 """Neural tangent kernels: analytic formulas and empirical NTKs of torch models.
 
-empirical_ntk(model, X1, X2) = sum over ALL parameters theta of grad f(x1) . grad f(x2),
-for a scalar-output model. Strategies (all exact up to rounding, and tested equal):
+empirical_ntk(model, X1, X2) = sum over ALL parameters theta of grad f(x1) . grad f(x2) for a
+model with one output per sample; with k outputs f_a, the per-output kernels
+K_ab(x1, x2) = sum_theta grad f_a(x1) . grad f_b(x2) are kept whole (outputs="full",
+(n1, n2, k, k), neural-tangents' trace_axes=()) or averaged over a = b (outputs="trace",
+(n1, n2), trace_axes=(-1,)). Strategies (all exact up to rounding, and tested equal):
   "jacobian": per-parameter Jacobian contraction: for each parameter tensor, its
               per-sample Jacobians J1, J2 (torch.func.jacrev), K += J1 J2^T. Peak memory is
               bounded by the largest single tensor's Jacobian, not by all of them.
@@ -9,6 +12,8 @@ for a scalar-output model. Strategies (all exact up to rounding, and tested equa
               the columns of the identity with vmap: never stores a Jacobian (matrix-free).
   "mlp_factorized": TwoLayerReLU only, K = (X1 X2^T / d) * (D1 D2^T) + A1 A2^T
               (numerics.mlp_ntk), O(n^2 width); "auto" picks it for that model.
+  "chunked", "structured": per-sample gradients in chunks, per-layer structured Grams
+              (numerics.structured_ntk), float64 accumulation.
 """
 from __future__ import annotations
 
@@ -19,9 +24,9 @@ from torch.func import functional_call, jacrev
 
 from numerics.mlp_ntk import mlp_factorized_gram
 from numerics.models import TwoLayerReLU, relu_architecture
-from numerics.ntk_products import ntk_operator, ntk_vector_product, parameters
+from numerics.ntk_products import contract, ntk_operator, ntk_vector_product, ntvp_gram, parameters
 from numerics.structured_ntk import chunked_gram, structured_gram
-from numerics.validation import check_ntk_inputs, check_scalar_output, finite_matrix
+from numerics.validation import check_ntk_inputs, finite_matrix
 
 __all__ = ["STRATEGIES", "empirical_ntk", "linear_ntk", "ntk_operator", "ntk_vector_product", "relu_nngp", "relu_ntk"]
 
@@ -37,43 +42,44 @@ def linear_ntk(X1, X2=None, *, scale: float = 1.0) -> np.ndarray:
     return scale * (X1 @ X2.T)
 
 
-def _jacobian_gram(model, X1, X2) -> torch.Tensor:
+def _jacobian_gram(model, X1, X2, outputs: str = "trace") -> torch.Tensor:
+    """K(X1, X2) by per-parameter Jacobians (n, k, P_t) contracted with numerics.ntk_products.contract."""
     params = parameters(model)
-    same = X2 is X1
-    K = torch.zeros(X1.shape[0], X2.shape[0], dtype=X1.dtype, device=X1.device)
+    K = None
     for name, value in params.items():
         def output(p, x, name=name):
-            return functional_call(model, {**params, name: p}, (x,))
-        J1 = jacrev(output)(value, X1).reshape(X1.shape[0], -1)
-        J2 = J1 if same else jacrev(output)(value, X2).reshape(X2.shape[0], -1)
-        K += J1 @ J2.T
+            return functional_call(model, {**params, name: p}, (x,)).reshape(x.shape[0], -1)
+        J1 = jacrev(output)(value, X1).reshape(X1.shape[0], -1, value.numel())
+        J2 = J1 if X2 is X1 else jacrev(output)(value, X2).reshape(X2.shape[0], -1, value.numel())
+        term = contract(J1, J2, outputs)
+        K = term if K is None else K.add_(term)
     return K
 
 
-def _ntvp_gram(model, X1, X2) -> torch.Tensor:
-    identity = torch.eye(X2.shape[0], dtype=X1.dtype, device=X1.device)
-    return ntk_vector_product(model, X1, X2)(identity)
-
-
-STRATEGIES = {"jacobian": _jacobian_gram, "ntvp": _ntvp_gram, "mlp_factorized": mlp_factorized_gram,
+STRATEGIES = {"jacobian": _jacobian_gram, "ntvp": ntvp_gram, "mlp_factorized": mlp_factorized_gram,
               "chunked": chunked_gram, "structured": structured_gram}
 
 
 def empirical_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None, *,
-                  method: str = "auto") -> torch.Tensor:
-    """K[i, j] = sum_theta df(X1[i])/dtheta . df(X2[j])/dtheta, shape (n1, n2).
+                  method: str = "auto", outputs: str = "trace") -> torch.Tensor:
+    """The empirical NTK at the model's current parameters theta, in the model's dtype (float32 in,
+    float32 out; routes that accumulate in float64 round once at the end).
 
-    ``method``: one of STRATEGIES, or "auto" ("mlp_factorized" for a TwoLayerReLU, else
-    "jacobian"). The model must have a scalar output per sample; models with BatchNorm must
-    be in eval mode.
+    The model maps a batch (n x ...) to outputs of shape (n,), (n, 1) or (n, k) (k = 1 for (n,)); with
+    J_a(x) = d f_a(x) / d theta over ALL parameters:
+        outputs="trace": K[i, j] = (1/k) sum_a J_a(X1[i]) . J_a(X2[j]), shape (n1, n2);
+        outputs="full":  K[i, j, a, b] = J_a(X1[i]) . J_b(X2[j]), shape (n1, n2, k, k).
+    For k = 1 both are the scalar NTK (the full one with two trailing axes of length 1).
+    ``method``: one of STRATEGIES, or "auto" ("mlp_factorized" for a TwoLayerReLU, else "jacobian").
+    The forward must be a deterministic function of each sample: BatchNorm, Dropout and RReLU in eval
+    mode (numerics.validation.check_ntk_inputs, which also names a wrong X1 width or dtype).
     """
-    X2 = check_ntk_inputs(model, X1, X2)
+    X2, _ = check_ntk_inputs(model, X1, X2, outputs)
     if method == "auto":
         method = "mlp_factorized" if isinstance(model, TwoLayerReLU) else "jacobian"
     if method not in STRATEGIES:
         raise ValueError(f"method must be 'auto' or one of {sorted(STRATEGIES)}, got {method!r}")
-    check_scalar_output(model, X1)
-    return STRATEGIES[method](model, X1, X2).detach()
+    return STRATEGIES[method](model, X1, X2, outputs=outputs).detach().to(X1.dtype)
 
 
 def _input_layer(X1, X2, W_std: float, b_std: float):

@@ -17,8 +17,11 @@ import torch
 from numerics.models import TwoLayerReLU
 
 
-def mlp_factorized_gram(model: TwoLayerReLU, X1: torch.Tensor, X2: torch.Tensor) -> torch.Tensor:
-    """K(X1, X2) of a TwoLayerReLU by the factorization above (``X2 is X1`` reuses the factors)."""
+def mlp_factorized_gram(model: TwoLayerReLU, X1: torch.Tensor, X2: torch.Tensor, *,
+                        outputs: str = "trace") -> torch.Tensor:
+    """K(X1, X2) of a TwoLayerReLU by the factorization above (``X2 is X1`` reuses the factors). The model
+    has one output per sample, so the "trace" and "full" kernels hold the same numbers: (n1, n2), and
+    (n1, n2, 1, 1) for outputs="full"."""
     if not isinstance(model, TwoLayerReLU):
         raise TypeError(f"model must be a TwoLayerReLU for the factorized MLP NTK, got {type(model).__name__}")
     with torch.no_grad():
@@ -26,4 +29,5 @@ def mlp_factorized_gram(model: TwoLayerReLU, X1: torch.Tensor, X2: torch.Tensor)
         A2, D2 = (A1, D1) if X2 is X1 else model.features(X2)
         K = D1 @ D2.T
         K.mul_(X1 @ X2.T).div_(X1.shape[1])
-        return K.addmm_(A1, A2.T)
+        K.addmm_(A1, A2.T)
+    return K[:, :, None, None] if outputs == "full" else K

@@ -1,12 +1,15 @@
 """Fast empirical NTKs of conv nets: chunked per-sample gradients and per-layer structured Grams.
 
-K[i, j] = sum over ALL parameters theta of df(x_i)/dtheta . df(x_j)/dtheta (scalar output per
-sample; models with BatchNorm in eval mode). Three routes, all exact up to rounding:
+K[i, j] = sum over ALL parameters theta of df(x_i)/dtheta . df(x_j)/dtheta (models with BatchNorm in
+eval mode). A model with k outputs per sample ((n, k)) gets the trace kernel, the mean over a of the
+per-output kernels K_aa, or with outputs="full" every K_ab(x_i, x_j) = df_a(x_i)/dtheta . df_b(x_j)/dtheta,
+shape (n1, n2, k, k) (numerics.kernels.empirical_ntk). Three routes, all exact up to rounding:
 
 "chunked" (``chunked_gram``): per-sample gradients of a chunk of samples by torch.func
     vmap(grad), K[I, J] = sum over parameter tensors G_I G_J^T. Only two chunks of gradients
     (2 x chunk x P numbers, plus vmap's transient one) live at a time, never n x P; the price is
-    recomputing column chunks (n (n/chunk + 1) / 2 per-sample gradients in all).
+    recomputing column chunks (n (n/chunk + 1) / 2 per-sample gradients in all). k outputs: per-sample
+    Jacobians (vmap(jacrev), k times the gradients) contracted by numerics.ntk_products.contract.
 
 "structured" (``structured_gram``): one batched forward and backward capture, for every
     parametrised layer, its input and its output cotangent per sample. In eval mode sample i's
@@ -26,7 +29,9 @@ sample; models with BatchNorm in eval mode). Three routes, all exact up to round
     xhat = (x - running_mean) / sqrt(running_var + eps)) have small per-sample gradients that
     are formed explicitly. Supported layers: Conv2d (zeros padding, groups 1), Linear and
     BatchNorm with running statistics; anything else raises ValueError (use "chunked").
-    Contractions run in the model's dtype; K is accumulated in float64.
+    Contractions run in the model's dtype; K is accumulated in float64. k outputs: one capture per
+    output a (the backward of sum_i f_a(x_i); k times the stored activations), and K_ab is the Gram
+    above between the captures of outputs a and b.
 
 matrix-free (``matrix_free_eigenpairs``): numerics.kernels.ntk_operator (vjp then jvp) as a
     LinearOperator handed to numerics.eigen.top_eigenpairs; K is never formed.
@@ -45,12 +50,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import functional_call, grad, jacrev, vmap
 
 from numerics.eigen import top_eigenpairs
-from numerics.ntk_products import ntk_operator
+from numerics.ntk_products import contract, ntk_operator
 from numerics.progress import bar
-from numerics.validation import check_ntk_inputs, check_scalar_output
+from numerics.validation import check_ntk_inputs
 
 DEFAULT_MEMORY = 512 * 2**20
 _BATCHNORM = nn.modules.batchnorm._BatchNorm
@@ -66,21 +71,30 @@ def _blocks(n1: int, n2: int, size: int, symmetric: bool):
     return [(r, c) for a, r in enumerate(rows) for b, c in enumerate(cols) if not symmetric or b >= a]
 
 
+def _swap(B: torch.Tensor) -> torch.Tensor:
+    """K[j, i] from K[i, j]: the sample axes transposed, and for a full kernel (n1, n2, k, k) the output
+    axes too (K[j, i, b, a] = K[i, j, a, b])."""
+    return B.T if B.ndim == 2 else B.permute(1, 0, 3, 2)
+
+
 def _mirror_upper(K: torch.Tensor, size: int = 1024) -> torch.Tensor:
-    """Fill the strict lower triangle of K from its upper triangle, in place, one row block at a
-    time (no n x n temporary)."""
+    """Fill the strict lower triangle of K (n x n, or n x n x k x k) from its upper triangle, in place,
+    one row block at a time (no n x n temporary)."""
     for rows in _chunks(K.shape[0], size):
-        K[rows, :rows.start] = K[:rows.start, rows].T
+        K[rows, :rows.start] = _swap(K[:rows.start, rows])
         block = K[rows, rows]
-        K[rows, rows] = torch.triu(block) + torch.triu(block, 1).T
+        if K.ndim == 2:
+            K[rows, rows] = torch.triu(block) + torch.triu(block, 1).T
+        else:
+            lower = torch.ones(block.shape[:2], dtype=torch.bool, device=K.device).tril_(-1)
+            K[rows, rows] = torch.where(lower[:, :, None, None], _swap(block), block)
     return K
 
 
-def _validate(model: nn.Module, X1: torch.Tensor, X2) -> None:
-    """numerics.validation.check_ntk_inputs (eval mode with BatchNorm, finite tensors, matching shapes),
-    and one scalar output per sample."""
-    check_ntk_inputs(model, X1, X2)
-    check_scalar_output(model, X1)
+def _validate(model: nn.Module, X1: torch.Tensor, X2, outputs: str = "trace") -> int:
+    """numerics.validation.check_ntk_inputs (a deterministic per-sample forward, finite tensors of the
+    model's dtype, matching shapes); returns k, the outputs per sample."""
+    return check_ntk_inputs(model, X1, X2, outputs)[1]
 
 
 def _check_memory(memory) -> int:
@@ -94,36 +108,41 @@ def _check_memory(memory) -> int:
 
 
 def chunked_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None, *, chunk: int | None = None,
-                 memory: int = DEFAULT_MEMORY, progress=None) -> torch.Tensor:
-    """K(X1, X2) from per-sample gradients of chunks of samples (vmap(grad)); float64 result.
+                 memory: int = DEFAULT_MEMORY, progress=None, outputs: str = "trace") -> torch.Tensor:
+    """K(X1, X2) from per-sample gradients of chunks of samples (vmap(grad); vmap(jacrev) for k > 1
+    outputs); float64 result, (n1, n2), or (n1, n2, k, k) for outputs="full".
 
-    ``chunk`` samples per block; default: as many as fit three gradient chunks in ``memory`` (the
-    cached row chunk, the column chunk, and vmap's transient per-sample gradients).
+    ``chunk`` samples per block; default: as many as fit three gradient chunks (k gradients per sample)
+    in ``memory`` (the cached row chunk, the column chunk, and vmap's transient per-sample gradients).
     """
-    _validate(model, X1, X2)
+    k = _validate(model, X1, X2, outputs)
     X2 = X1 if X2 is None else X2
     params = {name: p.detach() for name, p in model.named_parameters()}
     n_params = sum(p.numel() for p in params.values())
     if chunk is None:
-        chunk = max(1, _check_memory(memory) // (3 * n_params * X1.element_size()))
+        chunk = max(1, _check_memory(memory) // (3 * k * n_params * X1.element_size()))
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
 
     def output(p, x):
-        return functional_call(model, p, (x[None],))[0]
+        return functional_call(model, p, (x[None],)).reshape(() if k == 1 else (k,))
 
-    per_sample = vmap(grad(output), in_dims=(None, 0))
+    gradients = vmap(grad(output) if k == 1 else jacrev(output), in_dims=(None, 0))
+
+    def per_sample(X):  # {name: (b, k, P_t)}
+        return {name: g.reshape(X.shape[0], k, -1) for name, g in gradients(params, X).items()}
+
     symmetric = X2 is X1
-    K = torch.zeros(X1.shape[0], X2.shape[0], dtype=torch.float64, device=X1.device)
+    shape = (X1.shape[0], X2.shape[0]) + ((k, k) if outputs == "full" else ())
+    K = torch.zeros(shape, dtype=torch.float64, device=X1.device)
     cached = (None, None)
     for rows, cols in bar(_blocks(X1.shape[0], X2.shape[0], chunk, symmetric), progress=progress,
                            desc="NTK blocks (chunked)", leave=False):
         if cached[0] != rows:
-            cached = (rows, per_sample(params, X1[rows]))
+            cached = (rows, per_sample(X1[rows]))
         left = cached[1]
-        right = left if symmetric and rows == cols else per_sample(params, X2[cols])
-        block = sum(left[k].reshape(left[k].shape[0], -1) @ right[k].reshape(right[k].shape[0], -1).T for k in params)
-        K[rows, cols] = block.to(torch.float64)
+        right = left if symmetric and rows == cols else per_sample(X2[cols])
+        K[rows, cols] = sum(contract(left[name], right[name], outputs) for name in params).to(torch.float64)
     return _mirror_upper(K) if symmetric else K
 
 
@@ -218,8 +237,9 @@ def _layers(model: nn.Module) -> list[nn.Module]:
     return layers
 
 
-def _capture(model: nn.Module, X: torch.Tensor, layers, batch_size: int, progress):
-    """Per-sample layer inputs and cotangents (for weights), and the small per-sample gradients."""
+def _capture(model: nn.Module, X: torch.Tensor, layers, batch_size: int, progress, column: int):
+    """Per-sample layer inputs and cotangents (for weights), and the small per-sample gradients, of the
+    model's output f_column (a column of an (n, k) output; 0 for an (n,) one)."""
     n = X.shape[0]
     weights = {m: _Weight(m) for m in layers if not isinstance(m, _BATCHNORM)}
     small = None
@@ -239,7 +259,8 @@ def _capture(model: nn.Module, X: torch.Tensor, layers, batch_size: int, progres
             with torch.enable_grad():
                 out = model(X[rows].detach().requires_grad_(True))
                 used = [m for m in layers if m in records]
-                cots = torch.autograd.grad(out.sum(), [records[m][1] for m in used], allow_unused=True)
+                target = out.reshape(out.shape[0], -1)[:, column].sum()
+                cots = torch.autograd.grad(target, [records[m][1] for m in used], allow_unused=True)
             parts = []
             for module in layers:
                 if module not in records:
@@ -291,8 +312,9 @@ FORMS = ("auto", "explicit", "structured")
 
 def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None, *,
                     batch_size: int = 256, memory: int = DEFAULT_MEMORY, chunk: int | None = None,
-                    form: str = "auto", progress=None) -> torch.Tensor:
-    """K(X1, X2) by per-layer structured contractions (module docstring); float64 result.
+                    form: str = "auto", progress=None, outputs: str = "trace") -> torch.Tensor:
+    """K(X1, X2) by per-layer structured contractions (module docstring); float64 result, (n1, n2), or
+    (n1, n2, k, k) for outputs="full".
 
     ``batch_size``: samples per capture forward/backward; ``memory``: bytes per working block;
     ``chunk``: samples per block (overrides the memory rule); ``form``: "auto" (per layer, the
@@ -304,16 +326,32 @@ def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None 
     if form not in FORMS:
         raise ValueError(f"form must be one of {FORMS}, got {form!r}")
     memory = _check_memory(memory)
-    _validate(model, X1, X2)
+    k = _validate(model, X1, X2, outputs)
     layers = _layers(model)
     symmetric = X2 is None or X2 is X1
-    weights1, small1 = _capture(model, X1, layers, batch_size, progress)
-    weights2, small2 = (weights1, small1) if symmetric else _capture(model, X2, layers, batch_size, progress)
-    K = small1.to(torch.float64) @ small2.to(torch.float64).T
-    by_module = {w.module: w for w in weights2}
-    for left in bar(weights1, progress=progress, desc="NTK layers"):
-        _weight_gram(K, left, by_module[left.module], symmetric, memory, form, chunk)
-    return _mirror_upper(K) if symmetric else K
+    captures1 = [_capture(model, X1, layers, batch_size, progress, a) for a in range(k)]
+    captures2 = captures1 if symmetric else [_capture(model, X2, layers, batch_size, progress, a) for a in range(k)]
+
+    def gram(a: int, b: int) -> torch.Tensor:
+        """K_ab(X1, X2) = sum_theta df_a(X1)/dtheta . df_b(X2)/dtheta, (n1, n2)."""
+        (weights1, small1), (weights2, small2) = captures1[a], captures2[b]
+        same = symmetric and a == b
+        K = small1.to(torch.float64) @ small2.to(torch.float64).T
+        by_module = {w.module: w for w in weights2}
+        for left in bar(weights1, progress=progress, desc="NTK layers"):
+            _weight_gram(K, left, by_module[left.module], same, memory, form, chunk)
+        return _mirror_upper(K) if same else K
+
+    if outputs == "trace":
+        K = gram(0, 0)
+        for a in range(1, k):
+            K += gram(a, a)
+        return K if k == 1 else K.div_(k)
+    K = torch.empty(X1.shape[0], (X1 if symmetric else X2).shape[0], k, k, dtype=torch.float64, device=X1.device)
+    for a in range(k):
+        for b in range(k):
+            K[:, :, a, b] = K[:, :, b, a].T if symmetric and b < a else gram(a, b)
+    return K
 
 
 # ---------------------------------------------------------------------------------------------

@@ -312,3 +312,161 @@ def relu_linear_residual_rounding(X) -> float:
 #: (measured <= 5e-16). 1e-2 is 4.9x below the smallest measured value and 1e11 above rounding: a residual
 #: above it is a nonlinearity rounding cannot produce.
 P1_NONLINEAR_RESIDUAL = 1e-2
+
+#: P1 companion's input regime: the odd part's nonlinearity is ~ c - c^3 in the cosine c (theory.parity's
+#: cubic term), invisible at c in {0, +-1}; inputs are kept when at least 1/5 of their pairs have |c| in
+#: [0.3, 0.9], where c^3 differs from c by 27-91% of c.
+P1_VISIBLE_COSINES = (0.3, 0.9)
+P1_VISIBLE_FRACTION = 0.2
+
+# ---- Issue 18 ----
+#: Data integrity: two rows (GMM noise residuals, recovered digit images, pixel-noise fields) are copies
+#: when ||a - b|| <= this * max(||a||, ||b||). Copies made by the same float computation differ by rounding
+#: only (<= ~10 float32 eps = 1e-6 relative; the pairwise-distance formula resolves sqrt(float64 eps) =
+#: 1.5e-8). Distinct draws are far above it: any two of scikit-learn's 1797 digits differ by >= 0.75 at unit
+#: RMS in 8 x 8 (relative >= 0.09, measured); two independent Gaussian residuals in d >= 3 dimensions fall
+#: within 1e-4 relative with probability <= ~1e-11 per pair (chi^2_3 lower tail), <= 1e-4 over 1e7 pairs.
+COPY_RELATIVE_DISTANCE = 1e-4
+
+#: Data integrity: an exact-count set rounds each share to an integer. GMM (numerics.data.canonical_counts):
+#: each cluster holds round(rho n / 2) or n / 2 minus it, within 1/2 of its share, classes exactly n / 2.
+#: Images (numerics.colored_digits.cluster_counts): the aligned count round(rho n) is split into ceil/floor
+#: halves, within 1/2 + 1/4 of rho n / 2, and each class within 1/2 of n / 2. So every count is within 3/4
+#: of its share under either rule (ties up or to even); a count one point further off is a wrong set.
+COUNT_ROUNDING = 0.75
+
+#: G1 ridge outputs (d >> n, noise norm^2 d var fixed): the within-cluster Gram is a d-dimensional noise
+#: Gram whose eigenvalues spread by eps = 2 sqrt(n/d) + n/d around the ridge r (Marchenko-Pastur,
+#: numerics.checks.ridge_spread). A relative ridge change eps moves each eigen-component of the shrinkage
+#: c / (h + t r) by at most eps r c / (h + r)^2 <= 2 eps times its response to doubling the ridge,
+#: r c / ((h + r)(h + 2 r)); so |measured - F| <= 2 eps max_c |F(2r) - F(r)| (first order, per component).
+#: Measured over 378 runs (n = 100, d = 400, 1600, 6400, rho 0.7-0.9, (alpha, beta) in 7 pairs from 1/2 to
+#: 3/2, d var in 1/2, 1, 2, 2 seeds, ReLU NTK): error / (eps S) <= 1.02, mean 0.39, so the factor 2 has 2x
+#: room; the mean error falls 0.028, 0.014, 0.0062 (log-log slope -0.55: the sqrt(n/d) order). The wrong
+#: ridges give error / (eps S) >= 3.5 (2r) and >= 4.2 (dropped) at d = 6400: rejected by the same bound
+#: (their errors are >= 4.2x, median 10x, the right one's). rho = 0.95 leaves 2 points per conflicting cluster
+#: at n = 100 (ratios to 1.6): not the regime the ridge form is claimed in.
+RIDGE_SENSITIVITY_FACTOR = 2.0
+
+#: G1 ridge formula (4 x 4 LU solve): F = Kbar (N Kbar + diag r)^-1 N y computed two ways agree to the
+#: solve's backward error m eps cond ~ 4 * 2.2e-16 * 30 ~ 3e-14 (cond(N Kbar + diag r) measured <= 30 in the
+#: ridge settings; outputs are O(1)); 1e-9 allows cond up to 1e6.
+RIDGE_FORMULA_ROUNDING = 1e-9
+
+# ---- Nonlinear E2/G1 (issue 13) ----
+
+#: E2 on a symmetry-broken ReLU NTK (tests/test_e2_nonlinear.py: n = 300, d = 16, probe 100 per cluster,
+#: var = 1e-4, salience in [1/2, 3/4] u [3/2, 2], rho in [3/5, 9/10]): |log(measured ratio / the network's own
+#: G1 prediction)|. At zero variance it is eigh rounding (E2_ODD_DIAGONAL); at var = 1e-4 it is the O(var) shift of
+#: the Gram's top eigenpairs by the within-cluster part (G1), nearly the same for every seed (salience 3/4,
+#: rho 9/10, four seeds: 9.2e-4 .. 1.0e-3) and growing as n_C = (1 - rho) n / 2 shrinks. Measured max 1.5e-3 over
+#: ~170 draws of bias / depth 2-3 / offset in that range (4.4e-3 at rho = 0.95, excluded); 5e-3 is 3.3x above it.
+E2_NONLINEAR_MATCH = 5e-3
+
+
+def p1_ratio_rounding(n: int, d: int, condition: float) -> float:
+    """P1's consequence for the G1 ratio, canonical mixture at zero variance, bias-free depth-1 ReLU NTK: the bound on
+    |log(ReLU G1 ratio / linear G1 ratio)| in float64. ``condition`` = lambda_1 / lambda(phi_C) of the linear cluster
+    Gram H = N^1/2 Kbar N^1/2.
+
+    Derivation: every point sits on its cluster mean, so Kbar[c, c'] = k(mu_c, mu_c') up to cluster_kernel's sums of
+    <= n^2 equal entries (<= n eps relative). H splits into an even and an odd block (k(-x, -x') = k(x, x')); the label
+    features are the odd block's eigenpairs, and by P1 the ReLU odd block is W_std^4 / (2d) times the linear one up to
+    relu_odd_part_rounding(d) relative to its largest entry (<= lambda_1 of the block). An entrywise error e lambda_1
+    of a 2 x 2 block moves each eigenvalue by <= 2 e lambda_1 (Weyl), hence the log of the ratio lambda_A / lambda_C by
+    <= 4 e lambda_1 / lambda_C; eigh adds 10 m eps lambda_1 per eigenvalue (m = 4 <= n). With
+    e = relu_odd_part_rounding(d) + n eps: 4 e + 2 * 40 eps <= 8 (relu_odd_part_rounding(d) + n eps), times condition
+    (measured <= 1e-14 for conditions up to ~30)."""
+    return 8 * (relu_odd_part_rounding(d) + n * EPS) * float(condition)
+
+# ---- Library use: outputs and dtypes (issue 16) ----
+
+
+def library_ntk_rounding(n_params: int, depth: int, eps: float) -> float:
+    """An empirical NTK of a user's model (any route, trace or full) against the float64 jacrev reference of
+    the same weights and inputs (exact in float64): |K - K_ref| <= this * S entrywise, S = max over samples
+    and outputs of |J_a(x)|^2 (every |K| entry is <= S by Cauchy-Schwarz), in a dtype with machine epsilon
+    eps. Derivation: an entry is a dot product of the P = n_params Jacobian entries (the trace kernel
+    averages k of them), rounding <= P eps |J1||J2| <= P eps S (Higham's gamma_P, P eps << 1); each Jacobian
+    entry carries its backward pass's rounding, one sum per layer of at most P terms (a fan-in runs over
+    distinct weights; a conv weight's sum over its positions, 16 here, is shorter than its 112 weights), so
+    |dJ| <= depth P eps |J| on each side. Total (1 + 2 depth) P eps S. A worst case: the measured errors are
+    1e-3..1e-2 of it (float32 ~1e-7 S at P ~ 300)."""
+    return (1 + 2 * depth) * n_params * eps
+
+
+def float32_input_eigenvalue_rounding(n: int) -> float:
+    """top_eigenpairs of a float32 matrix A32, the rounding of a symmetric float64 A (plus at most one ulp
+    of asymmetry), against eigh of A: |lambda_i(A32) - lambda_i(A)| <= this * max|A|. Weyl: the solver
+    works on the symmetric part of A32 (exactly representable in float64), which differs from A by at most
+    2 eps32 |A_ij| per entry, spectral norm <= 2 n eps32 max|A|; the float64 solve adds ~n eps64, far
+    below. 4 n eps32 doubles the entrywise bound."""
+    return 4 * n * float(np.finfo(np.float32).eps)
+
+# ---- M1, M2: margin control (issue 14) ----
+
+#: M1, the hard-margin SVM through scikit-learn's SVC(kernel="precomputed"): the box bound C. The hard-margin
+#: multipliers a_i of the settings drawn are O(1..1e3) (measured <= 2e2); with C = 1e10 every one stays 1e7 below
+#: C, so the soft-margin problem's solution is the hard-margin one (kkt_residuals' bound check).
+SVM_HARD_C = 1e10
+
+#: libsvm's stopping tolerance (SVC(tol=...)): it stops when the maximal KKT violation of its dual, the spread
+#: of y_i (1 - y_i f(x_i)) over the working set, is below tol, so the free support vectors' margins are 1
+#: within ~tol (plus the rounding of f = K alpha) and the others >= 1 - tol.
+SVM_SOLVER_TOL = 1e-10
+
+
+def svm_kkt_allowance(multipliers, K, solver_tol: float) -> float:
+    """M1, the hard-margin KKT residuals of libsvm's answer (margins >= 1, support vectors' margins = 1), recomputed
+    in float64: libsvm caches Q_ij = y_i y_j K_ij in single precision (its Qfloat is float), so the margins it
+    equalizes are those of a kernel perturbed by <= eps32 / 2 |K_ij| per entry; recomputed in float64 they differ by
+    <= (eps32 / 2) max_i sum_j a_j |K_ij|, on top of its stopping tolerance. Twice that rounding, plus the tolerance
+    (measured residuals 1e-8..1.2e-7 at tol 1e-6..1e-12, independent of tol below 1e-8: the float32 floor)."""
+    a = np.abs(np.asarray(multipliers, dtype=np.float64))
+    return float(np.finfo(np.float32).eps * np.max(np.abs(np.asarray(K, dtype=np.float64)) @ a) + solver_tol)
+
+
+#: M1: a hard-margin multiplier is far from the box bound C: max a_i / C <= this. With C = SVM_HARD_C the measured
+#: fractions are <= 3e-11; a soft-margin solution (C below the largest hard-margin multiplier) has fraction exactly 1
+#: at its bounded support vectors. 1e-3 separates the two by orders of magnitude on either side.
+SVM_BOUND_FRACTION = 1e-3
+
+#: M2, reweighting in interpolation: gradient descent is run until the slower run's residual has contracted by this
+#: factor (a-priori, from the smallest eigenvalue of W^1/2 K W^1/2); the weighted and unweighted iterates then both
+#: lie within ~this (relative) of the one min-norm interpolant, plus t eps of accumulated rounding.
+CONVERGED_RESIDUAL = 1e-10
+
+
+def row_space_rounding(steps: int, dim: int) -> float:
+    """M2: gradient descent from w = 0 on f = w.x adds X^T v at every step, exactly in the row space; in float64 each
+    update leaves a component outside it of <= a few eps of its size, accumulating to <= steps eps ||w||, and the
+    projector (a QR basis of X^T) errs by ~dim eps. 10 (steps + dim) eps (measured <= 1e-14 at 3444 steps, d = 600)."""
+    return 10 * (steps + dim) * EPS
+
+
+#: M2: after the a-priori contraction steps (CONVERGED_RESIDUAL in the residual r = f - y) the weighted and unweighted
+#: iterates' distance, relative to ||w_inf||, is <= CONVERGED_RESIDUAL sqrt(cond K) (||w - w_inf||^2 = r^T K^-1 r)
+#: plus the accumulated rounding steps eps; cond K <= 1e2 in the regime drawn (d >= 8 n): 1e-8 leaves 10x over
+#: 1e-10 * 10 (measured 1.2e-10).
+REWEIGHTING_LIMIT = 1e-8
+
+#: M2 early stopping: the two-sided failure probability of the Gaussian band on the first weighted step's bias weight
+#: (z = 3.29 standard deviations); with the ci profile's <= 25 draws the chance that any fails is <= 2.5%.
+EARLY_STOPPING_DELTA = 1e-3
+
+#: M2, additive logit adjustment: its direction distance to plain logistic GD is C / log t asymptotically (Soudry
+#: et al. 2018: w_t = w_SVM log t + a bounded residual that the offsets change), so d(t) log t is flat; measured
+#: ratios 1.07-1.11 from t = 1e2 to 1e4 (n = 40-60, d/n = 10). An effect that persisted would give log T / log t_0 = 2
+#: over those times; 1.5 is halfway.
+ADDITIVE_LOG_RATE = 1.5
+
+#: M2, multiplicative VS scale: at t = 1e4 its direction distance to plain logistic GD is >= this fraction of the
+#: distance between the two limiting max-margin directions (measured 0.76; it rises monotonically toward 1 at rate
+#: 1/log t, while the additive distance falls).
+MULTIPLICATIVE_PERSISTS = 0.5
+
+#: M1 negative control (rho = 1/2): |normalized gap| <= this * beta / alpha. The gap is 2 beta w_bias / (mean training
+#: margin), so its seed noise scales with the salience: measured sd / (beta / alpha) <= 0.030 and max |gap| / (beta /
+#: alpha) = 0.059 over 8 seeds x 17 settings x 7 methods (linear, n = 100, d/n in {8, 25}, s2 in {1/4, 1/2, 1},
+#: beta in {3/5, 1, 2}). 0.15 is 5 sd of the worst setting. Power: at rho = 0.9 the gap / (beta / alpha) was >= 0.25.
+M1_BALANCE_BAND = 0.15

@@ -90,8 +90,8 @@ CASES = [
      r"X1 must be a batch .* got shape \(0, 2\)"),
     ("empty X2 to ntk_vector_product", lambda: ntk_vector_product(OneLayerLinear(2), ONES, torch.ones(0, 2, dtype=torch.float64)),
      ValueError, r"X2 must be a batch"),
-    ("vector-output model", lambda: _ntk(nn.Linear(2, 3).double()), ValueError,
-     r"model must return one scalar per sample \(shape \(n,\)\), got \(1, 3\)"),
+    ("3-D output model", lambda: _ntk(nn.Sequential(nn.Linear(2, 6), nn.Unflatten(1, (3, 2))).double()), ValueError,
+     r"model must return outputs of shape \(n,\), \(n, 1\) or \(n, k\) for a batch of n samples, got \(2, 3, 2\)"),
     ("BatchNorm in train mode", lambda: _ntk(_batchnorm_model()), ValueError,
      r"model must be in eval mode \(model.eval\(\)\): in train mode BatchNorm mixes the samples of a batch "
      "and the NTK is not a kernel of single inputs"),

@@ -16,7 +16,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from numerics import tolerances as tol
-from numerics.checks import all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear, relu_kernel_reference, relu_width_limit
+from numerics.checks import (all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear, relu_kernel_reference,
+                             width_rate)
+from numerics.experiments.relu import relu_width_convergence
 from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
 from numerics.models import ReLUMLP, TwoLayerReLU
 from theory.parity import W_STD, depth_one_odd_coefficients, odd_cubic_coefficient
@@ -124,15 +126,9 @@ def test_relu_mlp_ntk_converges_to_the_deep_kernel(depth, W_std, b_std, seed):
     input sets per setting: |slope + 1/2| <= 0.155). Depth 3 with b_std = 0.5 is pre-asymptotic at width 32 (one
     input set gave 0.23 at 16 seeds, 0.16 at 32); its kernel is checked against neural-tangents instead."""
     X = np.random.default_rng(seed).standard_normal((6, 4))
-    limit = relu_ntk(X, depth=depth, W_std=W_std, b_std=b_std)
-    Xt, widths, first = torch.tensor(X), (32, 512), seed % 1000
-
-    def error(width, s):
-        K = empirical_ntk(ReLUMLP(4, width, depth, W_std, b_std, seed=s), Xt, method="jacobian").numpy()
-        return np.linalg.norm(K - limit) / np.linalg.norm(limit)
-
-    errors = [np.mean([error(w, s) for s in range(first, first + 16)]) for w in widths]
-    check = relu_width_limit(widths, errors, tol.WIDTH_SLOPE)
+    first = seed % 1000
+    result = relu_width_convergence(X, (32, 512), seeds=range(first, first + 16), depth=depth, W_std=W_std, b_std=b_std)
+    check = width_rate(result)
     assert check.ok, check.detail
 
 
@@ -195,7 +191,7 @@ def _visible_nonlinearity_inputs(seed, n, d, W_std, b_std):
     - row scales W_std |x| / sqrt(d) in [b_std / 2, 2 b_std] (any fixed scale when b_std = 0: the kernel is then
       homogeneous): at depth 1 the nonlinearity comes from b_std^2 against W_std^2 |x|^2 / d and vanishes when either
       dominates;
-    - at least 1/5 of the off-diagonal pairs at 0.3 <= |cos| <= 0.9: the nonlinear part of the odd part is
+    - at least P1_VISIBLE_FRACTION of the off-diagonal pairs with |cos| in P1_VISIBLE_COSINES: the nonlinear part of the odd part is
       ~ c - c^3 (theory.parity's cubic term), so pairs at cos in {0, +-1} (and the diagonal) fit a linear kernel
       exactly, and inputs with only such pairs (collinear or orthogonal sets) cannot show it."""
     rng = np.random.default_rng(seed)
@@ -204,7 +200,8 @@ def _visible_nonlinearity_inputs(seed, n, d, W_std, b_std):
     X *= (unit * np.sqrt(d) * np.exp(rng.uniform(np.log(0.5), np.log(2), n)) / np.linalg.norm(X, axis=1))[:, None]
     unit_rows = X / np.linalg.norm(X, axis=1)[:, None]
     cosines = np.abs(unit_rows @ unit_rows.T)[~np.eye(n, dtype=bool)]
-    assume(np.mean((cosines >= 0.3) & (cosines <= 0.9)) >= 1 / 5)
+    low, high = tol.P1_VISIBLE_COSINES
+    assume(np.mean((cosines >= low) & (cosines <= high)) >= tol.P1_VISIBLE_FRACTION)
     return X
 
 

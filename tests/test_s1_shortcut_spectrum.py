@@ -4,15 +4,16 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from numerics import checks
 from numerics.data import MixtureArrays
-from numerics.experiments.linear import aligned_direction_sin
+from numerics.experiments.linear import aligned_direction_sin, spectrum_vs_imbalance
+from numerics.settings import RHO_SWEEP
 from numerics.tolerances import CLOSED_FORM_ROUNDING, DEGENERATE_GAP, DIRECTION_ROUNDING
 from theory import GMM, linear
 from theory.gmm import aligned_fraction
-from theory.strategies import correlations, margins, orthogonal_gmms, variances
+from theory.strategies import correlations, margins, orthogonal_gmms, seeds, variances
 
 
 def _numeric_eigenvalues(alpha, beta, p, var):
@@ -23,16 +24,16 @@ def _numeric_eigenvalues(alpha, beta, p, var):
 @pytest.mark.claim("S1")
 def test_symbolic_derivatives_have_the_sign_of_p():
     """d eig_+/dp = p * (positive) and d eig_-/dp = p * (negative): the square root's radicand is
-    (alpha^2 - beta^2)^2 + 4 p^2 alpha^2 beta^2 >= 0, so replacing its root by a positive symbol
+    ((alpha^2 - beta^2)^2 + 4 p^2 alpha^2 beta^2) / 4 >= 0, so replacing its root by a positive symbol
     lets SymPy decide the sign."""
     plus, minus = linear.canonical_eigenvalues()
     a, b, p = linear.ALPHA, linear.BETA, linear.P
     radicand = (a**2 - b**2) ** 2 + 4 * p**2 * a**2 * b**2
     root = sp.Symbol("root", positive=True)
     [sqrt_term] = [t for t in sp.preorder_traversal(plus) if isinstance(t, sp.Pow) and t.exp == sp.Rational(1, 2)]
-    assert sp.expand(sqrt_term.base - radicand) == 0
-    assert sp.simplify(sp.diff(plus, p) / p).subs(sqrt_term, root).is_positive
-    assert sp.simplify(sp.diff(minus, p) / p).subs(sqrt_term, root).is_negative
+    assert sp.expand(4 * sqrt_term.base - radicand) == 0
+    assert sp.simplify(sp.diff(plus, p).subs(sqrt_term, root) / p).is_positive
+    assert sp.simplify(sp.diff(minus, p).subs(sqrt_term, root) / p).is_negative
 
 
 @pytest.mark.claim("S1")
@@ -103,3 +104,24 @@ def test_control_equal_weights_give_no_ordering_by_alignment(norm, var):
     tilted = GMM.from_arrays([Fraction(1, 2), Fraction(1, 4), Fraction(1, 4)], means, [1, -1, 1], [var] * 3)
     (top, u), (second, _) = linear.population_eigenpairs(tilted)[:2]
     assert top > second and abs(u[0]) == 1
+
+
+@pytest.mark.claim("S1")
+@settings(max_examples=5)
+@given(ab=margins(), var=variances(), seed=seeds())
+def test_spectrum_sweep_of_the_report_rises_and_falls_with_rho(ab, var, seed):
+    """The report's S1 experiment (spectrum_vs_imbalance over the rho sweep): closed-form eig_+ rises and
+    eig_- falls, and the top eigenvector approaches the aligned mean within its Davis-Kahan bound."""
+    result = spectrum_vs_imbalance(*ab, var, RHO_SWEEP, n=2000, seed=seed)
+    check = checks.shortcut_spectrum(result.rhos, result.closed_form, result.top_direction_sin, *ab)
+    assert check.ok, check.detail
+
+
+@pytest.mark.claim("N1")
+@given(ab=margins(), var=variances())
+def test_control_balance_leaves_the_top_eigenvector_on_an_axis(ab, var):
+    """p = 0: no core-bias mixing, so the top eigenvector of M is an axis and its angle to the aligned
+    mean is fixed by alpha and beta alone, not by any imbalance (the report's N1 row)."""
+    assume(ab[0] != ab[1])                       # alpha = beta: a tie, no unique top eigenvector
+    check = checks.no_mixing_at_balance(aligned_direction_sin(GMM.canonical(*ab, Fraction(1, 2), var)), *ab)
+    assert check.ok, check.detail

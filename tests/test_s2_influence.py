@@ -7,11 +7,10 @@ import sympy as sp
 from hypothesis import assume, given, settings, strategies as st
 
 from numerics import checks
+from numerics.checks import within_concentration_bound
 from numerics.experiments.linear_training import (
     cluster_margins, design_weights, feature_energy_ratio, sampled_weights, trained_weights_on_design)
-from numerics.tolerances import DEEP_GD_STOPPING, DIRECTION_ROUNDING, GD_BOUND_ROUNDING, GD_STOPPING
-from numerics.checks import within_concentration_bound
-from numerics.tolerances import CONCENTRATION_DELTA
+from numerics.tolerances import CONCENTRATION_DELTA, DEEP_GD_STOPPING, DIRECTION_ROUNDING, GD_BOUND_ROUNDING, GD_STOPPING
 from theory import GMM, linear
 from theory.gmm import aligned_fraction
 from theory.strategies import canonical_gmms, correlations, imbalances, margins, seeds, strengths, variances

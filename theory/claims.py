@@ -60,6 +60,15 @@ CLAIMS: dict[str, Claim] = {
               "or b_std > 0 it is not linear", "9", "exact", "bias-free ReLU odd part = linear/2"),
         Claim("I1", "Identity (not evidence): kernel least squares is linear in its targets, so targets gamma y "
               "scale every output by gamma, for any kernel", "9", "identity", "gamma-invariance (identity)"),
+        Claim("M1", "Under every margin-controlling method (squared loss to gamma y, hard-margin SVM with the NTK, long "
+              "logistic, importance weighting, LDAM, logit adjustment, group DRO), the aligned-minus-conflicting test-"
+              "margin gap over the mean training margin grows with rho and is within seed noise at rho = 1/2; the "
+              "multiplicative VS loss is the exception: its limit removes the bias weight at a data-dependent "
+              "gamma* and reverses it above", "9", "empirical", "every margin method keeps the gap"),
+        Claim("M2", "Reweighting contrast: weights 1/pi_g give w_bias = 0 exactly in the population; in interpolation "
+              "the weighted and unweighted GD limits coincide (row space), so only early stopping keeps the effect; "
+              "on separable data an additive logit adjustment's effect vanishes with t, the multiplicative VS one's "
+              "does not", "9", "exact", "reweighting: population yes, interpolation no"),
     )
 }
 

@@ -30,7 +30,7 @@ The label moment m_hat = X^T y / n = m + e has the same structure with W_i = y_i
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -39,7 +39,7 @@ from theory.linear import label_moment, second_moment, trained_weights
 
 
 # ---- exact Gaussian-mixture moments ---------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _double_factorial(k: int) -> int:
     return 1 if k <= 0 else k * _double_factorial(k - 2)
 
@@ -84,7 +84,8 @@ def fourth_moment_tensor(gmm: GMM) -> dict:
         for b in range(a, d):
             for c in range(b, d):
                 for e in range(c, d):
-                    out[(a, b, c, e)] = mixture_expectation(gmm, lambda x, y: x[a] * x[b] * x[c] * x[e])
+                    out[(a, b, c, e)] = mixture_expectation(
+                        gmm, lambda x, y, a=a, b=b, c=c, e=e: x[a] * x[b] * x[c] * x[e])
     return out
 
 

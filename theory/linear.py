@@ -110,20 +110,24 @@ def canonical_substitution(alpha, beta, rho, var=None) -> dict:
 
 @lru_cache(maxsize=None)
 def canonical_eigenvalues() -> tuple[sp.Expr, sp.Expr]:
-    """(eig_+, eig_-) of M for the canonical model, as functions of alpha, beta, p, s.
+    """(eig_+, eig_-) of M for the canonical model, as functions of alpha, beta, p, s (claims L2, S1).
 
-    Derived: the roots of the characteristic polynomial of the core/bias block of M for
-    GMM.canonical(alpha, beta, rho = (1 + p)/2, s^2), larger root first (claims L2, S1).
+    Derived from the core/bias block [[a, b], [b, c]] of M for GMM.canonical(alpha, beta, rho = (1 + p)/2,
+    s^2): (a + c)/2 +- sqrt(((a - c)/2)^2 + b^2), written with the radicand as a SUM OF SQUARES of the
+    block's entries, and checked to be the two roots of the block's characteristic polynomial. The sum of
+    squares matters numerically: the expanded radicand alpha^4 - 2 alpha^2 beta^2 + beta^4 + ... cancels to
+    a negative float at alpha = beta, p = 0 (sqrt -> NaN), while ((a - c)/2)^2 + b^2 >= 0 in any arithmetic.
     """
     gmm = GMM.canonical(ALPHA, BETA, aligned_fraction(P), S**2)
     block = second_moment(gmm)[:2, :2]
+    a, b, c = (sp.simplify(block[i, j]) for i, j in ((0, 0), (0, 1), (1, 1)))
+    half_gap = sp.sqrt(sp.factor((a - c) / 2) ** 2 + sp.factor(b) ** 2)
+    plus, minus = (a + c) / 2 + half_gap, (a + c) / 2 - half_gap
     lam = sp.Symbol("lambda")
-    roots = sp.solve(block.charpoly(lam).as_expr(), lam)
-    if len(roots) != 2:
-        raise ArithmeticError(f"expected two roots of the 2x2 characteristic polynomial, got {roots}")
-    # The root with the + sqrt branch is the larger one: their difference is a square root.
-    plus, minus = sorted(roots, key=lambda r: -float(r.subs({ALPHA: 1, BETA: 2, P: sp.Rational(1, 3), S: 1})))
-    return sp.simplify(plus), sp.simplify(minus)
+    charpoly = block.charpoly(lam).as_expr()
+    if any(sp.expand(charpoly.subs(lam, root)) != 0 for root in (plus, minus)):
+        raise ArithmeticError("the 2 x 2 eigenvalue formula does not solve the block's characteristic polynomial")
+    return plus, minus
 
 
 # ---- after training (THEORY.md section 5, claims S2 and N1) -----------------------------------

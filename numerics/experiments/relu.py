@@ -9,6 +9,8 @@ sets are balanced (rho = 1/2, equal counts per cluster) and drawn from ``seed + 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
 
 import numpy as np
 import sympy as sp
@@ -21,11 +23,12 @@ from numerics.eigen import top_eigenpairs
 from numerics.eigenfunctions import LabelFeatures, label_features, predicted_label_features
 from numerics.experiments.linear import WidthConvergence, log_log_slope
 from numerics.features import feature_outputs
-from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
-from numerics.models import TwoLayerReLU
+from numerics.kernels import empirical_ntk, linear_ntk, relu_nngp, relu_ntk
+from numerics.models import ReLUMLP, TwoLayerReLU
 from numerics.training import gradient_descent, kernel_regression
 from theory import cluster_kernel as theory_ck
 from theory.gmm import CANONICAL_ALIGNED, CANONICAL_LABELS, GMM
+from theory.strategies import offset_canonical
 
 #: canonical cluster order (theory.gmm): (y, b) = (+1, +1), (-1, -1), (+1, -1), (-1, +1)
 LABELS = np.array(CANONICAL_LABELS, dtype=np.float64)
@@ -33,15 +36,35 @@ ALIGNED = np.array(CANONICAL_ALIGNED)
 
 
 # ---- data -------------------------------------------------------------------------------------
-def canonical_sample(alpha, beta, rho, var, *, n: int, dim: int, seed: int) -> Sample:
-    """n points of GMM.canonical(alpha, beta, rho, var, dim) with exact counts (module docstring)."""
-    gmm = GMM.canonical(alpha, beta, rho, var, dim=dim)
-    return sample_gmm(gmm, n, seed=seed, counts=canonical_counts(rho, n))
+def _model(alpha, beta, rho, var, dim: int, offset) -> GMM:
+    """GMM.canonical, or with offset != 0 theory.strategies.offset_canonical (every mean + offset e_2: the
+    mixture is then not symmetric under x -> -x, a symmetry breaker of P1)."""
+    return offset_canonical(alpha, beta, rho, var, offset, dim=dim) if offset else GMM.canonical(alpha, beta, rho, var, dim=dim)
 
 
-def balanced_probe(alpha, beta, var, *, per_cluster: int, dim: int, seed: int) -> Sample:
+def canonical_sample(alpha, beta, rho, var, *, n: int, dim: int, seed: int, offset=0) -> Sample:
+    """n points of GMM.canonical(alpha, beta, rho, var, dim) with exact counts (module docstring); with
+    ``offset`` omega != 0, of offset_canonical (the same noise rows: the sample shifted by omega e_2)."""
+    return sample_gmm(_model(alpha, beta, rho, var, dim, offset), n, seed=seed, counts=canonical_counts(rho, n))
+
+
+def balanced_probe(alpha, beta, var, *, per_cluster: int, dim: int, seed: int, offset=0) -> Sample:
     """A balanced (rho = 1/2) probe/test set: ``per_cluster`` points in each of the 4 clusters."""
-    return sample_gmm(GMM.canonical(alpha, beta, 0.5, var, dim=dim), seed=seed, counts=[per_cluster] * 4)
+    return sample_gmm(_model(alpha, beta, Fraction(1, 2), var, dim, offset), seed=seed, counts=[per_cluster] * 4)
+
+
+def train_and_probe(alpha, beta, rho, var, *, n: int, dim: int, seed: int, per_cluster: int,
+                    offset=0) -> tuple[Sample, Sample]:
+    """The (training set, probe/test set) pair of every ReLU experiment (E2, E3, E4, G1 ridge outputs):
+    ``canonical_sample`` at rho from ``seed``, and a ``balanced_probe`` drawn independently from ``seed + 1``."""
+    return (canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed, offset=offset),
+            balanced_probe(alpha, beta, var, per_cluster=per_cluster, dim=dim, seed=seed + 1, offset=offset))
+
+
+def relu_kernel(*, depth: int = 1, W_std=1.0, b_std=0.0):
+    """numerics.kernels.relu_ntk of the given architecture as a kernel function k(X1, X2=None) (claims R1, P1);
+    W_std and b_std may be Fractions (theory.strategies.relu_architectures)."""
+    return partial(relu_ntk, depth=depth, W_std=float(W_std), b_std=float(b_std))
 
 
 def _aligned(sample: Sample) -> np.ndarray:
@@ -49,13 +72,19 @@ def _aligned(sample: Sample) -> np.ndarray:
 
 
 # ---- R1 ---------------------------------------------------------------------------------------
-def relu_width_convergence(X: np.ndarray, widths, *, seeds) -> WidthConvergence:
-    """Mean over seeds of ||K_emp - relu_ntk||_F / ||relu_ntk||_F for TwoLayerReLU at each width,
-    and the log-log slope (claim R1: -1/2)."""
+def relu_width_convergence(X: np.ndarray, widths, *, seeds, depth: int = 1, W_std: float = 1.0,
+                           b_std: float = 0.0) -> WidthConvergence:
+    """Mean over seeds of ||K_emp - relu_ntk||_F / ||relu_ntk||_F at each width, for ReLUMLP(depth, W_std,
+    b_std) (its depth-1 bias-free case draws exactly TwoLayerReLU's weights), and the log-log slope
+    (claim R1: -1/2)."""
     Xt = torch.tensor(X, dtype=torch.float64)
-    limit = relu_ntk(X)
-    errors = np.array([np.mean([np.linalg.norm(empirical_ntk(TwoLayerReLU(X.shape[1], w, seed=s), Xt).numpy() - limit)
-                                for s in seeds]) / np.linalg.norm(limit) for w in widths])
+    limit = relu_ntk(X, depth=depth, W_std=W_std, b_std=b_std)
+
+    def error(width, seed):
+        model = ReLUMLP(X.shape[1], width, depth, W_std, b_std, seed=seed)
+        return np.linalg.norm(empirical_ntk(model, Xt).numpy() - limit)
+
+    errors = np.array([np.mean([error(w, s) for s in seeds]) / np.linalg.norm(limit) for w in widths])
     return WidthConvergence(tuple(widths), errors, log_log_slope(widths, errors))
 
 
@@ -73,10 +102,12 @@ def strategy_disagreement(X: np.ndarray, width: int, *, seed: int, X2: np.ndarra
 
 
 # ---- G1 ---------------------------------------------------------------------------------------
-def relu_cluster_reduction(alpha, beta, rho, var, *, n: int, dim: int, seed: int) -> ClusterReduction:
-    """G1 for the ReLU NTK on a canonical sample."""
-    sample = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
-    return cluster_reduction(relu_ntk(sample.X), sample.cluster)
+def relu_cluster_reduction(alpha, beta, rho, var, *, n: int, dim: int, seed: int, depth: int = 1, W_std=1.0,
+                           b_std=0.0, offset=0) -> ClusterReduction:
+    """G1 for the ReLU NTK (architecture ``depth``, ``W_std``, ``b_std``: relu_kernel) on a canonical sample,
+    its means shifted by ``offset`` e_2 (canonical_sample)."""
+    sample = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed, offset=offset)
+    return cluster_reduction(relu_kernel(depth=depth, W_std=W_std, b_std=b_std)(sample.X), sample.cluster)
 
 
 @dataclass(frozen=True)
@@ -99,8 +130,9 @@ class LabelFeatureRatio:
     rho: float
     measured: LabelFeatures    # phi_A, phi_C from the Gram's top-k eigenpairs on the probe
     predicted: LabelFeatures   # the same selection on G1's cluster-level eigenpairs (same Kbar)
-    odd_diagonal: float        # nA (a - a') / (nC (e - e')), Kbar entries averaged over the symmetry
-    odd_eigenvalues: tuple     # (larger, smaller) eigenvalue of the odd block (theory.cluster_kernel)
+    odd_diagonal: float        # nA (a - a') / (nC (e - e')), Kbar entries averaged over the symmetry (nan: offset)
+    odd_eigenvalues: tuple     # (larger, smaller) eigenvalue of the odd block (theory.cluster_kernel; nan: offset)
+    linear: LabelFeatures      # the same G1 selection on the LINEAR kernel's Kbar, same sample (P1 control)
 
     @property
     def ratio(self) -> float:
@@ -121,16 +153,26 @@ def symmetrized_kernel_values(ck: ClusterKernel) -> tuple[float, ...]:
 
 
 def relu_label_feature_ratio(alpha, beta, rho, var, *, n: int, dim: int, seed: int, k: int = 16,
-                             probe_per_cluster: int = 100) -> LabelFeatureRatio:
-    """lambda(phi_A) / lambda(phi_C) for the ReLU NTK (claim E2), measured and G1-predicted."""
-    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
-    probe = balanced_probe(alpha, beta, var, per_cluster=probe_per_cluster, dim=dim, seed=seed + 1)
-    K = relu_ntk(train.X)
-    measured = label_features(K, relu_ntk(probe.X, train.X), probe.y, _aligned(probe), k=k)
+                             probe_per_cluster: int = 100, depth: int = 1, W_std=1.0, b_std=0.0,
+                             offset=0) -> LabelFeatureRatio:
+    """lambda(phi_A) / lambda(phi_C) for the ReLU NTK of the given architecture (relu_kernel) on the canonical
+    model, its means shifted by ``offset`` e_2 (claim E2): measured (Gram eigenpairs, Nystrom on the probe), the
+    network's own G1 prediction (predicted_label_features on its Kbar: the general m x m selection, no symmetry
+    assumed), and the LINEAR prediction: the same selection on the Kbar of x.x' on the same sample. Eigenvalue
+    ratios and |cos| selections do not change when a kernel is scaled, so the linear kernel's scale (L1: c x.x';
+    P1: the bias-free ReLU's odd part is W_std^4 x.x'/(2d)) is immaterial. Without an offset and with depth 1,
+    b_std = 0, P1 makes the two predictions equal at zero variance; bias, depth >= 2 or an offset separate them.
+    odd_diagonal and odd_eigenvalues use the x -> -x symmetry of theory.cluster_kernel: nan with an offset."""
+    kernel = relu_kernel(depth=depth, W_std=W_std, b_std=b_std)
+    train, probe = train_and_probe(alpha, beta, rho, var, n=n, dim=dim, seed=seed,
+                                  per_cluster=probe_per_cluster, offset=offset)
+    K = kernel(train.X)
+    measured = label_features(K, kernel(probe.X, train.X), probe.y, _aligned(probe), k=k)
     ck = cluster_kernel(K, train.cluster, 4)
     args = (*symmetrized_kernel_values(ck), ck.counts[0], ck.counts[2])      # in the order of _SYMBOLS
-    return LabelFeatureRatio(float(rho), measured, predicted_label_features(ck, LABELS, ALIGNED),
-                             float(_odd_diagonal(*args)), tuple(float(v) for v in _odd_pair(*args)))
+    odd = (float(_odd_diagonal(*args)), tuple(float(v) for v in _odd_pair(*args))) if not offset else (np.nan, (np.nan, np.nan))
+    linear = predicted_label_features(cluster_kernel(linear_ntk(train.X), train.cluster, 4), LABELS, ALIGNED)
+    return LabelFeatureRatio(float(rho), measured, predicted_label_features(ck, LABELS, ALIGNED), *odd, linear)
 
 
 # ---- E3 ---------------------------------------------------------------------------------------
@@ -157,10 +199,11 @@ def _margins(train: Sample, train_outputs, test: Sample, test_outputs, gamma: fl
 
 
 def gmm_kernel_regression_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, gamma: float = 1.0,
-                              test_per_cluster: int = 200, kernel=relu_ntk) -> GmmMargins:
-    """Min-norm kernel interpolation f = k(., X) K^-1 gamma Y (every training margin = gamma; claim E3)."""
-    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
-    test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
+                              test_per_cluster: int = 200, kernel=relu_ntk, offset=0) -> GmmMargins:
+    """Min-norm kernel interpolation f = k(., X) K^-1 gamma Y (every training margin = gamma; claim E3), on the
+    canonical model with its means shifted by ``offset`` e_2 (canonical_sample)."""
+    train, test = train_and_probe(alpha, beta, rho, var, n=n, dim=dim, seed=seed,
+                                  per_cluster=test_per_cluster, offset=offset)
     train_outputs, test_outputs = kernel_regression(kernel(train.X), kernel(test.X, train.X), gamma * train.y)
     return _margins(train, train_outputs, test, test_outputs, gamma)
 
@@ -172,8 +215,8 @@ def trained_network_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: in
     The default 3000 steps: at n = 200, dim = 20, var = 0.36 the slowest mode has eta lambda_min >= 2.5e-3
     (measured, rho up to 0.9), so the analytic NTK's residual is <= e^-7.5 ~ 6e-4 (T1); the finite
     network lags it (numerics.tolerances.RELU_GD_MARGIN)."""
-    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
-    test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
+    train, test = train_and_probe(alpha, beta, rho, var, n=n, dim=dim, seed=seed,
+                                  per_cluster=test_per_cluster)
     eta = 1.9 / top_eigenpairs(relu_ntk(train.X), 1).values[0]
     model = TwoLayerReLU(dim, width, seed=seed, antisymmetric=True)
     X = torch.tensor(train.X, dtype=torch.float64)
@@ -211,8 +254,8 @@ def linearization_gap(alpha, beta, rho, var, *, n: int, dim: int, widths, seeds,
     eta = 1 / lambda_max(relu_ntk Gram), against the analytic NTK's prediction after the same steps, on
     a balanced test set (claim E4). The same networks are also compared with the NNGP's prediction
     (no first-layer term): a wrong kernel whose gap must not close (negative control)."""
-    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seeds[0])
-    test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seeds[0] + 1)
+    train, test = train_and_probe(alpha, beta, rho, var, n=n, dim=dim, seed=seeds[0],
+                                  per_cluster=test_per_cluster)
     eta = 1.0 / top_eigenpairs(relu_ntk(train.X), 1).values[0]
     ntk, regression = _kernel_gd_prediction(relu_ntk, train, test, eta, steps)
     nngp, _ = _kernel_gd_prediction(relu_nngp, train, test, eta, steps)
@@ -235,15 +278,17 @@ class RidgeOutputs:
     measured: np.ndarray      # mean kernel-regression output over fresh test points of each cluster
     predicted: np.ndarray     # Kbar (N Kbar + diag(r))^-1 N y
     error: float              # max |measured - predicted|
+    kernel: ClusterKernel     # the training Gram's cluster kernel (Kbar, r, counts) the prediction uses
 
 
 def ridge_outputs(alpha, beta, rho, var, *, n: int, dim: int, seed: int, test_per_cluster: int = 200,
                   kernel=relu_ntk) -> RidgeOutputs:
     """Kernel-regression outputs per cluster against G1's ridge approximation (regime d >> n)."""
-    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
-    test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
+    train, test = train_and_probe(alpha, beta, rho, var, n=n, dim=dim, seed=seed,
+                                  per_cluster=test_per_cluster)
     K = kernel(train.X)
     _, outputs = kernel_regression(K, kernel(test.X, train.X), train.y)
     measured = np.array([outputs[test.cluster == c].mean() for c in range(4)])
-    predicted = ridge_cluster_outputs(cluster_kernel(K, train.cluster, 4), LABELS)
-    return RidgeOutputs(measured, predicted, float(np.max(np.abs(measured - predicted))))
+    ck = cluster_kernel(K, train.cluster, 4)
+    predicted = ridge_cluster_outputs(ck, LABELS)
+    return RidgeOutputs(measured, predicted, float(np.max(np.abs(measured - predicted))), ck)

@@ -61,6 +61,14 @@ def digits_data(setting: DigitsSetting, n: int, rho, seed: int, stream: int, spl
                           classes=setting.classes, dtype=setting.dtype, device=setting.device)
 
 
+def train_and_test(rho, *, seed: int, setting: DigitsSetting = DEFAULT) -> tuple[ColoredDigits, ColoredDigits]:
+    """The (training set, test set) pair of the E2/E3 experiments: ``setting.n`` training images at
+    ``rho`` (train split, stream 0) and a BALANCED test set of ``setting.n_test`` images (rho = 1/2,
+    test split, stream 1: other digits, independent colours and noise)."""
+    return (digits_data(setting, setting.n, rho, seed, 0, "train"),
+            digits_data(setting, setting.n_test, 0.5, seed, 1, "test"))
+
+
 def network(setting: DigitsSetting, seed: int):
     """The setting's ResNet-18 (scalar output, eval mode) initialised from ``seed``."""
     return resnet18(1, setting.width, 3, seed=seed, dtype=setting.dtype, device=setting.device)
@@ -80,8 +88,7 @@ class DigitsGrams:
 def digits_grams(rho, *, seed: int, setting: DigitsSetting = DEFAULT) -> DigitsGrams:
     """The NTK Grams of one seed's network on its colored-digit train and balanced test sets."""
     model = network(setting, seed)
-    train = digits_data(setting, setting.n, rho, seed, 0, "train")
-    test = digits_data(setting, setting.n_test, 0.5, seed, 1, "test")
+    train, test = train_and_test(rho, seed=seed, setting=setting)
     K = structured_gram(model, train.images).cpu().numpy()
     K_test = structured_gram(model, test.images, train.images).cpu().numpy()
     return DigitsGrams(float(rho), train, test, K, K_test)
@@ -211,8 +218,7 @@ def trained_margins(rho, *, seed: int, setting: DigitsSetting = DEFAULT, gamma: 
     if not 0 < eta_fraction < 1:
         raise ValueError(f"eta_fraction must lie in (0, 1) (a stable step), got {eta_fraction}")
     model = network(setting, seed)
-    train = digits_data(setting, setting.n, rho, seed, 0, "train")
-    test = digits_data(setting, setting.n_test, 0.5, seed, 1, "test")
+    train, test = train_and_test(rho, seed=seed, setting=setting)
     top = top_eigenpairs(structured_gram(model, train.images).cpu().numpy(), 1).values[0]
     with torch.no_grad():
         f0_train, f0_test = model(train.images), model(test.images)

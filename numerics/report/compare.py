@@ -1,9 +1,10 @@
 """``shortcut-ntk report --compare OLD.json``: the regression guard.
 
 A claim row (matched on claim id and network) is flagged when its verdict changed, or when its
-worst error grew by more than GROWTH_FACTOR over max(old, ROUNDING_FLOOR). The floor keeps
-rounding-level errors (1e-16 -> 1e-15) from raising alarms: below 1e-12 an error says "exact",
-whatever its digits.
+worst (the pass rule's distance from the prediction, numerics.checks) grew by more than
+GROWTH_FACTOR over max(old, ROUNDING_FLOOR). The floor keeps rounding-level errors
+(1e-16 -> 1e-15) from raising alarms: below 1e-12 an error says "exact", whatever its digits.
+A worst <= 0 is a trend held with room to spare; it can only regress through the verdict.
 """
 from __future__ import annotations
 
@@ -38,6 +39,6 @@ def regressions(old: dict, new: dict) -> list[str]:
             messages.append(f"{name}: verdict {previous['verdict']} -> {row['verdict']}")
         worst, was = row["worst"], previous["worst"]
         if all(isinstance(v, (int, float)) and math.isfinite(v) for v in (worst, was)):
-            if abs(worst) > GROWTH_FACTOR * max(abs(was), ROUNDING_FLOOR):
+            if worst > GROWTH_FACTOR * max(was, ROUNDING_FLOOR):
                 messages.append(f"{name}: worst error {was:.3g} -> {worst:.3g} (> {GROWTH_FACTOR:g}x)")
     return messages

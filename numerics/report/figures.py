@@ -21,6 +21,9 @@ from numerics.kernels import linear_ntk, relu_ntk  # noqa: E402
 from numerics.report.rows import Row  # noqa: E402
 from theory import GMM  # noqa: E402
 
+#: a panel whose values span more than this factor is drawn on a log scale
+LOG_SCALE_SPREAD = 50
+
 ARCH_STYLE = {"linear": ("C0", "o"), "relu": ("C1", "s"), "resnet18": ("C2", "^")}
 
 
@@ -52,7 +55,7 @@ def spectrum_vs_rho(rows, out: Path) -> Path | None:
             theory = np.asarray(s["spectrum_theory"])
             for i in range(theory.shape[1]):
                 ax.plot(rho, theory[:, i], "-", color=f"C{i}", label=f"theory lambda_{i + 1}")
-        if measured.max() > 50 * max(measured.min(), 1e-300):
+        if measured.max() > LOG_SCALE_SPREAD * max(measured.min(), np.finfo(float).tiny):
             ax.set_yscale("log")          # one dominant eigenvalue would flatten the others
         ax.set(title=f"{row.network}: top NTK eigenvalues", xlabel="rho (aligned fraction)",
                ylabel=s.get("spectrum_unit", "eigenvalue / n"))

@@ -128,4 +128,42 @@ def e4(ctx: Context) -> Row:
                               "control_errors": gap.control_errors.tolist(), "regression_gap": gap.regression_gap})
 
 
-ENTRIES = [("R1", ARCH, r1), ("G1", ARCH, g1), ("E2", ARCH, e2), ("E3", ARCH, e3), ("E4", ARCH, e4)]
+#: E2 on a symmetry-broken ReLU: one breaker of P1 each (numerics.experiments.relu.relu_label_feature_ratio keywords),
+#: at salience 2 (inside the range where the nonlinearity is visible, tests/test_e2_nonlinear.py) and var = 1e-4.
+E2_BROKEN_SETTINGS = {"bias b_std=1/2": {"b_std": Fraction(1, 2)}, "depth 2": {"depth": 2},
+                      "offset omega=1": {"offset": Fraction(1)}}
+E2_BROKEN_SALIENCE, E2_BROKEN_VAR = Fraction(2), Fraction(1, 10**4)
+#: the rho range of the match-and-separation rule (tests/test_e2_nonlinear.py): at rho = 1/2 phi_A, phi_C are a tie,
+#: near 1 the conflicting clusters thin out
+E2_BROKEN_MATCH_RHOS = (Fraction(3, 5), Fraction(9, 10))
+
+
+def e2_broken(ctx: Context) -> Row:
+    """E2 on a symmetry-broken ReLU (bias / depth 2 / offset): the ratio rises with rho, follows the network's own
+    G1 prediction and misses the linear one (checks.label_ratio_sees_nonlinearity) for rho in E2_BROKEN_MATCH_RHOS."""
+    n = 400 if ctx.full else 300
+    series = {"rho": [float(r) for r in RHO_SWEEP], "measured": {}, "g1_nonlinear": {}, "g1_linear": {}}
+    rules, margins = [], {}
+    for name, setting in E2_BROKEN_SETTINGS.items():
+        runs = [ex.relu_label_feature_ratio(ALPHA, E2_BROKEN_SALIENCE * ALPHA, rho, E2_BROKEN_VAR, n=n, dim=16,
+                                            seed=ctx.seed, **setting) for rho in RHO_SWEEP]
+        series["measured"][name] = [r.ratio for r in runs]
+        series["g1_nonlinear"][name] = [r.predicted.ratio for r in runs]
+        series["g1_linear"][name] = [r.linear.ratio for r in runs]
+        matched = [(r.ratio, r.predicted.ratio, r.linear.ratio) for rho, r in zip(RHO_SWEEP, runs)
+                   if E2_BROKEN_MATCH_RHOS[0] <= rho <= E2_BROKEN_MATCH_RHOS[1]]
+        rules += [checks.label_ratio_rises(RHO_SWEEP, series["measured"][name], apart=tol.RHO_PAIRS_APART),
+                  *(checks.label_ratio_sees_nonlinearity(*m) for m in matched)]
+        margins[name] = float(min(abs(np.log(m / lin)) / abs(np.log(m / own)) for m, own, lin in matched))
+    return Row.judged("E2", ARCH, "ReLU, symmetry broken (bias / depth 2 / offset)",
+                      f"n={n} d=16 var=1e-4, beta/alpha=2, rho {_fmt(RHO_SWEEP)}; {', '.join(E2_BROKEN_SETTINGS)}",
+                      "lambda(phi_A)/lambda(phi_C) rises with rho; = own G1 prediction, not the linear one "
+                      f"(rho {_fmt(E2_BROKEN_MATCH_RHOS)})",
+                      "; ".join(f"{name}: {_fmt(series['measured'][name])} (G1 {_fmt(series['g1_nonlinear'][name])}, "
+                                f"linear {_fmt(series['g1_linear'][name])}; min margin {margins[name]:.0f})"
+                                for name in E2_BROKEN_SETTINGS),
+                      checks.all_of(*rules), series={**series, "min_margin": margins})
+
+
+ENTRIES = [("R1", ARCH, r1), ("G1", ARCH, g1), ("E2", ARCH, e2), ("E2", ARCH, e2_broken), ("E3", ARCH, e3),
+           ("E4", ARCH, e4)]

@@ -46,4 +46,5 @@ class Row:
                    "holds" if check.ok else "fails", check.detail, series=series or {})
 
     def as_json(self) -> dict:
-        return asdict(self)
+        """The row's fields, plus ``theory``: the claim's section of docs/theory.md."""
+        return {**asdict(self), "theory": f"docs/theory.md#{self.claim}"}

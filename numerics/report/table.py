@@ -27,4 +27,6 @@ def format_table(rows: list[Row]) -> str:
     held = sum(r.verdict == "holds" for r in rows)
     failed = sum(r.verdict == "fails" for r in rows)
     lines.append(f"{held} holds, {failed} fails, {len(rows) - held - failed} not run")
+    lines.append("Each claim's statement, derivation and the regimes where it does not hold: docs/theory.md#<claim>; "
+                 "each row's pass rule in full: claims.json, field 'rule'.")
     return "\n".join(lines)

@@ -1,0 +1,250 @@
+"""Experiments for claims M1 and M2: margin control by real methods, and the reweighting contrast
+(docs/theory.md M1, M2; issue 14).
+
+Data: the canonical 4-cluster model with EXACT counts (numerics.experiments.relu.canonical_sample): two rho
+values on one seed share their noise rows. Groups = clusters (numerics.losses).
+
+Linear model (interpolation, d > n): per-coordinate noise sigma^2 = s2 n / d, so that s2 is the effective
+ridge d sigma^2 / n of claim S3 whatever d/n. Its fresh-point statistics are EXACT expectations: f is
+linear, so a cluster's mean margin is y_c f(mu_c), and y f(x) ~ N(y_c f(mu_c), sigma^2 ||w||^2) on cluster c
+(the noise is isotropic), so the cluster's accuracy is Phi(y_c f(mu_c) / (sigma ||w||)).
+
+Kernel model (the ReLU NTK, n > d): statistics over a fresh balanced test set (relu.balanced_probe).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy.special import ndtr
+
+from numerics import losses
+from numerics.data import MixtureArrays
+from numerics.experiments.relu import ALIGNED, balanced_probe, canonical_sample
+from numerics.kernels import linear_ntk, relu_ntk
+from numerics.margin_control import (METHODS, KKTResiduals, Method, kkt_residuals, svm_on_gram, train_kernel,
+                                     train_linear)
+from theory.gmm import GMM
+
+#: Gradient-descent steps of M1's trained methods (eta = 1 / (curvature lambda_max)): see margin_methods.
+M1_STEPS = 2000
+
+
+@dataclass(frozen=True)
+class MethodMargins:
+    """One method trained on one sample: its margins on training and fresh test points.
+
+    ``gap`` is claim M1's quantity: (mean aligned - mean conflicting test margin) / mean training margin."""
+
+    method: str
+    rho: float
+    train_margins: np.ndarray        # y_i f(x_i)
+    aligned: float                   # mean y f(x) over fresh aligned points (raw units)
+    conflicting: float               # mean y f(x) over fresh conflicting points (raw units)
+    conflicting_accuracy: float      # P(y f(x) > 0) on fresh conflicting points
+    aligned_accuracy: float
+    bias_ratio: float                # linear: w_bias / w_core (the effective bias weight); nan for kernels
+    kkt: KKTResiduals | None = None  # the SVM's KKT residuals (None for trained methods)
+
+    @property
+    def mean_train_margin(self) -> float:
+        return float(np.mean(self.train_margins))
+
+    @property
+    def gap(self) -> float:
+        return (self.aligned - self.conflicting) / self.mean_train_margin
+
+    @property
+    def normalized_conflicting(self) -> float:
+        return self.conflicting / self.mean_train_margin
+
+
+def _linear_statistics(method: str, rho, w, X, y, gmm: GMM, sigma2: float, kkt=None) -> MethodMargins:
+    arrays = MixtureArrays.from_gmm(gmm)
+    means = arrays.labels * (arrays.means @ w)
+    accuracy = ndtr(means / (np.sqrt(sigma2) * np.linalg.norm(w)))
+    return MethodMargins(method, float(rho), y * (X @ w), float(means[ALIGNED].mean()), float(means[~ALIGNED].mean()),
+                         float(accuracy[~ALIGNED].mean()), float(accuracy[ALIGNED].mean()), float(w[1] / w[0]), kkt)
+
+
+def linear_sample(alpha, beta, rho, s2, *, n: int, d: int, seed: int):
+    """(GMM, sample, sigma^2) of the linear interpolation regime: canonical, d > n, sigma^2 = s2 n / d."""
+    if n >= d:
+        raise ValueError(f"d must exceed n (interpolation), got n = {n}, d = {d}")
+    sigma2 = Fraction(s2) * n / d
+    gmm = GMM.canonical(alpha, beta, rho, sigma2, dim=d)
+    return gmm, canonical_sample(alpha, beta, rho, sigma2, n=n, dim=d, seed=seed), float(sigma2)
+
+
+def linear_margins(alpha, beta, rho, s2, *, n: int, d: int, seed: int, methods=tuple(METHODS), steps: int = M1_STEPS,
+                   svm: bool = True) -> dict[str, MethodMargins]:
+    """Every method of ``methods`` (numerics.margin_control.METHODS) and the hard-margin SVM through the
+    origin, trained on ONE sample (like for like), as MethodMargins of the linear model f = w.x.
+    Training runs in the row space (train_kernel on K = X X^T, w = X^T alpha: the same iterates as
+    train_linear, test_m2_reweighting checks it)."""
+    gmm, sample, sigma2 = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
+    K = linear_ntk(sample.X)
+    results = {}
+    for name in methods:
+        trained = train_kernel(K, sample.y, sample.cluster, METHODS[name], steps=steps)
+        results[name] = _linear_statistics(name, rho, sample.X.T @ trained.final, sample.X, sample.y, gmm, sigma2)
+    if svm:
+        solution = svm_on_gram(K, sample.y, intercept=False)
+        results["svm"] = _linear_statistics("svm", rho, sample.X.T @ solution.coefficients, sample.X, sample.y, gmm,
+                                            sigma2, kkt_residuals(solution, sample.y))
+    return results
+
+
+def _kernel_statistics(method: str, rho, train_outputs, test_outputs, train, test, kkt=None) -> MethodMargins:
+    margin = test.y * test_outputs
+    aligned = ALIGNED[test.cluster]
+    return MethodMargins(method, float(rho), train.y * train_outputs, float(margin[aligned].mean()),
+                         float(margin[~aligned].mean()), float(np.mean(margin[~aligned] > 0)),
+                         float(np.mean(margin[aligned] > 0)), np.nan, kkt)
+
+
+def kernel_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, test_per_cluster: int = 200,
+                   kernel=relu_ntk, methods=tuple(METHODS), steps: int = M1_STEPS, svm: bool = True) -> dict[str, MethodMargins]:
+    """The same for a kernel model f = k(., X) alpha with the NTK as kernel (default: the two-layer ReLU NTK,
+    claim R1), and the hard-margin SVM with that kernel precomputed (with its intercept: svm_on_gram). Test
+    points: a balanced probe from seed + 1 (numerics.experiments.relu.train_and_probe's convention)."""
+    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
+    test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
+    K, K_test = kernel(train.X), kernel(test.X, train.X)
+    results = {}
+    for name in methods:
+        coefficients = train_kernel(K, train.y, train.cluster, METHODS[name], steps=steps).final
+        results[name] = _kernel_statistics(name, rho, K @ coefficients, K_test @ coefficients, train, test)
+    if svm:
+        solution = svm_on_gram(K, train.y, intercept=True)
+        results["svm"] = _kernel_statistics("svm", rho, K @ solution.coefficients + solution.intercept,
+                                            K_test @ solution.coefficients + solution.intercept, train, test,
+                                            kkt_residuals(solution, train.y))
+    return results
+
+
+# ---- M1: the VS loss's limit ----------------------------------------------------------------------
+def vs_limit_margins(alpha, beta, rho, s2, gamma_vs, *, n: int, d: int, seed: int) -> MethodMargins:
+    """The t -> infinity limit of gradient descent on the VS loss (any tau: the additive part vanishes) on
+    separable data: the direction of the hard-margin SVM with group margins 1 / Delta_g, i.e. the SVM through the
+    origin on the rescaled points Delta_{g_i} x_i (Gram D K D, D = diag(Delta_{g_i}); Kini et al. 2021), w = sum_i
+    a_i y_i Delta_{g_i} x_i. Linear model, interpolation regime (linear_sample); KKT residuals of the rescaled
+    problem attached."""
+    gmm, sample, sigma2 = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
+    delta = losses.per_sample(losses.vs_scales(sample.cluster, gamma_vs=gamma_vs), sample.cluster)
+    solution = svm_on_gram(delta[:, None] * linear_ntk(sample.X) * delta[None, :], sample.y, intercept=False)
+    w = sample.X.T @ (delta * solution.coefficients)
+    return _linear_statistics(f"vs limit (gamma = {gamma_vs:.3g})", rho, w, sample.X, sample.y, gmm, sigma2,
+                              kkt_residuals(solution, sample.y))
+
+
+# ---- M2: reweighting ---------------------------------------------------------------------------
+#: the squared loss unweighted and importance-weighted (1/pi_g): claim M2's pair
+SQUARED = Method("squared", "squared", (("gamma", 1.0),))
+WEIGHTED_SQUARED = Method("importance_weighted_squared", "squared", (("gamma", 1.0),), importance=True)
+
+
+@dataclass(frozen=True)
+class ReweightingPath:
+    """Gradient descent on the squared loss in R^d, unweighted and importance-weighted, from w = 0 on one sample
+    (interpolation, d > n): ``times`` and, at each, the distance ||w_W - w|| / ||w_inf|| (w_inf: the min-norm
+    interpolant), both runs' effective bias weights w_bias / w_core and normalized gaps, and the largest
+    relative component of any iterate outside the row space of X."""
+
+    times: tuple
+    distance: np.ndarray
+    bias_ratio: np.ndarray             # (len(times), 2): unweighted, weighted
+    gap: np.ndarray                    # (len(times), 2)
+    row_space_residual: float
+    contraction_steps: int             # a-priori steps for the slower run's residual to fall by CONVERGED_RESIDUAL
+    first_step_bias: tuple             # (w_bias after one weighted step, its noise sd eta sigma sqrt(sum_i W_i^2))
+
+
+def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times) -> ReweightingPath:
+    """Claim M2, interpolation regime. Both runs use train_linear (gradient descent on w in R^d, not on
+    coefficients) with the same step, eta = 1 / (max W lambda_max(X X^T)). The weighted residual obeys
+    r_{t+1} = (I - eta K W) r_t, which contracts by 1 - eta mu_min(W^1/2 K W^1/2) per step: ``contraction_steps``
+    is the step count at which that factor reaches tolerances.CONVERGED_RESIDUAL (both limits are then the
+    min-norm interpolant, up to it). The first weighted step is eta X^T W y, whose bias coordinate is
+    eta beta sum_g (n / 4) y_g b_g = 0 plus the Gaussian noise eta sum_i W_i y_i z_ib, of standard deviation
+    eta sigma sqrt(sum_i W_i^2) (exact: with exact counts every group carries total weight n / 4)."""
+    from numerics import tolerances as tol
+
+    gmm, sample, sigma2 = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
+    X, y, g = sample.X, sample.y, sample.cluster
+    times = tuple(sorted(set(int(t) for t in times) | {1}))
+    weights = losses.importance_weights(g)
+    K = X @ X.T
+    # one step size for both runs (the weighted curvature bound max W): the weighted run's own step
+    eta_fraction_plain = 1.0 / float(np.max(weights))
+    plain = train_linear(X, y, g, SQUARED, steps=times[-1], record=times, eta_fraction=eta_fraction_plain)
+    weighted = train_linear(X, y, g, WEIGHTED_SQUARED, steps=times[-1], record=times)
+    w_inf = X.T @ np.linalg.solve(K, y)
+    root = np.sqrt(weights)
+    mu_min = float(np.linalg.eigvalsh(root[:, None] * K * root[None, :])[0])
+    steps = int(np.ceil(np.log(tol.CONVERGED_RESIDUAL) / np.log1p(-weighted.eta * mu_min)))
+    projector_basis = np.linalg.qr(X.T)[0]
+    outside = max(np.linalg.norm(w - projector_basis @ (projector_basis.T @ w)) / np.linalg.norm(w)
+                  for run in (plain, weighted) for w in run.iterates.values() if np.linalg.norm(w) > 0)
+    stats = [[_linear_statistics("", rho, run.iterates[t], X, y, gmm, sigma2) for run in (plain, weighted)]
+             for t in times]
+    first = weighted.iterates[1]
+    return ReweightingPath(times, np.array([np.linalg.norm(weighted.iterates[t] - plain.iterates[t]) for t in times])
+                           / np.linalg.norm(w_inf),
+                           np.array([[s.bias_ratio for s in row] for row in stats]),
+                           np.array([[s.gap for s in row] for row in stats]), float(outside), steps,
+                           (float(first[1]), float(weighted.eta * np.sqrt(sigma2) * np.linalg.norm(weights))))
+
+
+#: claim M2's separable pair: plain logistic, its additive logit adjustment (tau = 1), and the multiplicative VS
+#: loss with no additive part (gamma_vs = 0.3, tau = 0), so that each of the two adjustments is seen alone.
+LOGISTIC = Method("logistic", "logistic")
+ADDITIVE = Method("logit_adjusted", "logit_adjusted", (("tau", 1.0),))
+MULTIPLICATIVE = Method("vs_multiplicative", "vs", (("gamma_vs", 0.3), ("tau", 0.0)))
+
+
+@dataclass(frozen=True)
+class AdjustmentPair:
+    """Directions of logistic gradient descent on separable data, plain and adjusted, at ``times``:
+    additive[k] = ||u_LA(t_k) - u(t_k)||, multiplicative[k] = ||u_VS(t_k) - u(t_k)|| (u: unit weight vectors),
+    limit = ||u_SVM - u_VSlimit|| (the two limiting max-margin directions: the plain SVM and the SVM with group
+    margins 1 / Delta_g), to_own_limit / to_plain_limit: the VS direction's distance to each at the last time."""
+
+    times: tuple
+    additive: np.ndarray
+    multiplicative: np.ndarray
+    limit: float
+    to_own_limit: float
+    to_plain_limit: float
+    kkt: tuple                # KKT residuals of the two SVMs
+
+
+def adjustment_pair(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times) -> AdjustmentPair:
+    """Claim M2 (Soudry et al. 2018; Kini et al. 2021): on separable data an additive logit adjustment's effect on
+    the direction vanishes as t -> infinity (it only reweights the exponential tail: the limit is still the plain
+    SVM's, at rate 1/log t), while the multiplicative VS scale changes the limiting max-margin problem. Linear
+    model in interpolation (linear_sample), trained in the row space (train_kernel on X X^T)."""
+    _, sample, _ = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
+    X, y, g = sample.X, sample.y, sample.cluster
+    K = linear_ntk(X)
+    times = tuple(sorted(int(t) for t in times))
+    runs = {m.name: train_kernel(K, y, g, m, steps=times[-1], record=times) for m in (LOGISTIC, ADDITIVE, MULTIPLICATIVE)}
+
+    def unit(coefficients):
+        w = X.T @ coefficients
+        return w / np.linalg.norm(w)
+
+    def distances(name):
+        return np.array([np.linalg.norm(unit(runs[name].iterates[t]) - unit(runs[LOGISTIC.name].iterates[t]))
+                         for t in times])
+
+    svm = svm_on_gram(K, y, intercept=False)
+    delta = losses.per_sample(losses.vs_scales(g, **dict(MULTIPLICATIVE.options[:1])), g)
+    rescaled = svm_on_gram(delta[:, None] * K * delta[None, :], y, intercept=False)
+    u_svm, u_vs = unit(svm.coefficients), unit(delta * rescaled.coefficients)
+    last = unit(runs[MULTIPLICATIVE.name].iterates[times[-1]])
+    return AdjustmentPair(times, distances(ADDITIVE.name), distances(MULTIPLICATIVE.name),
+                          float(np.linalg.norm(u_svm - u_vs)), float(np.linalg.norm(last - u_vs)),
+                          float(np.linalg.norm(last - u_svm)),
+                          (kkt_residuals(svm, y), kkt_residuals(rescaled, y)))

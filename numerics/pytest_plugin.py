@@ -1,0 +1,166 @@
+"""The shortcut-ntk pytest plugin (entry point ``pytest11``: installing the package loads it in any project).
+
+It gives a test suite:
+  * the ``claim`` marker: ``@pytest.mark.claim("L2")`` names the claim a test checks. Ids are those of
+    theory.claims.CLAIMS plus a project's own, registered in its ini file::
+
+        [pytest]                      # or [tool.pytest.ini_options] in pyproject.toml
+        claims = MY1 MY2
+
+    A marker naming an unregistered id is a usage error (a typo must not silently drop a test from the
+    ledger).
+  * the Hypothesis profiles, chosen with SHORTCUT_NTK_PROFILE (default ``ci``):
+      ci        derandomized, no deadline, 25 examples per property: the same run every time;
+      dev       random seeds, 50 examples;
+      thorough  400 examples, for a search before a release (``-n auto`` with pytest-xdist spreads it).
+  * the claims ledger: at the end of a run, per claim, tests passed/failed/skipped and Hypothesis
+    examples run; ``--claims-json PATH`` writes it as JSON. The ledger is built from the test reports
+    on the controlling process, so a pytest-xdist run (``-n 2``) gives the same ledger as a serial one.
+  * torch's global RNG registered with Hypothesis (seeded per example, restored after), and every test
+    run with one BLAS/torch thread (numerics.threads: reproducible reductions, no contention).
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+
+import pytest
+import torch
+from hypothesis import HealthCheck, register_random, settings
+from hypothesis.statistics import collector
+
+from numerics.threads import one_thread
+from theory.claims import CLAIMS
+
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("dev", deadline=None, max_examples=50,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", deadline=None, max_examples=400,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("SHORTCUT_NTK_PROFILE", "ci"))
+
+
+class _TorchGlobalRandom:
+    """torch's global RNG, Random-like, so that Hypothesis seeds it per example and restores it
+    after (as it does for ``random`` and ``numpy.random``). The library never reads it (every
+    draw takes a seed or a Generator; tests/test_determinism.py); only torch.nn layers built by
+    tests do."""
+
+    seed = staticmethod(torch.manual_seed)
+    getstate = staticmethod(torch.get_rng_state)
+    setstate = staticmethod(torch.set_rng_state)
+
+
+TORCH_GLOBAL_RANDOM = _TorchGlobalRandom()      # module-level: Hypothesis keeps only a weakref
+register_random(TORCH_GLOBAL_RANDOM)
+
+_LEDGER = pytest.StashKey[dict]()
+_KNOWN = pytest.StashKey[frozenset]()
+_EXAMPLES = pytest.StashKey[int]()
+_CLAIMS_PROPERTY = "shortcut_ntk_claims"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Every test runs with one BLAS/torch thread (numerics/threads.py)."""
+    with one_thread():
+        yield
+
+
+def pytest_addoption(parser):
+    parser.addoption("--claims-json", metavar="PATH", default=None,
+                     help="write the claims ledger (per claim: tests passed/failed, examples) as JSON")
+    parser.addini("claims", type="args", default=[],
+                  help="claim ids of this project, allowed in @pytest.mark.claim beside shortcut-ntk's own")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(id): the claim a test checks (shortcut-ntk's or the ini's `claims`); "
+                            "feeds the claims ledger")
+    config.stash[_KNOWN] = frozenset(CLAIMS) | frozenset(config.getini("claims"))
+    config.stash[_LEDGER] = defaultdict(lambda: {"passed": 0, "failed": 0, "skipped": 0, "examples": 0,
+                                                 "tests": []})
+    config.pluginmanager.register(_LedgerRecorder(config.stash[_LEDGER]), "shortcut-ntk-ledger")
+
+
+def pytest_collection_modifyitems(config, items):
+    known = config.stash[_KNOWN]
+    for item in items:
+        for marker in item.iter_markers("claim"):
+            if len(marker.args) != 1 or marker.args[0] not in known:
+                raise pytest.UsageError(f"{item.nodeid}: claim marker needs one of {sorted(known)} (register a "
+                                        f"project's own ids with the ini option `claims`), got {marker.args}")
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item):
+    """Count the valid examples Hypothesis ran, from its raw run statistics (inside the
+    hypothesis plugin's own collector, which it still receives)."""
+    outer = collector.value
+
+    def record(stats):
+        item.stash[_EXAMPLES] = sum(case.get("status") == "valid" for phase in stats.values()
+                                    if isinstance(phase, dict) for case in phase.get("test-cases", ()))
+        if outer is not None:
+            outer(stats)
+
+    with collector.with_value(record):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach (claim ids, examples) to the report, so the ledger can be built wherever reports arrive
+    (this process, or the controller of a pytest-xdist run)."""
+    outcome = yield
+    report = outcome.get_result()
+    claims = [marker.args[0] for marker in item.iter_markers("claim")]
+    if claims:
+        report.user_properties.append((_CLAIMS_PROPERTY, (claims, item.stash.get(_EXAMPLES, 1))))
+
+
+class _LedgerRecorder:
+    """Builds the ledger from test reports (registered per session; runs where reports arrive)."""
+
+    def __init__(self, ledger: dict):
+        self.ledger = ledger
+
+    def pytest_runtest_logreport(self, report):
+        if report.when != "call" and not (report.when == "setup" and report.skipped):
+            return
+        entry = dict(report.user_properties).get(_CLAIMS_PROPERTY)
+        if entry is None:
+            return
+        claims, examples = entry              # a plain test counts as one example
+        for claim in claims:
+            row = self.ledger[claim]
+            row["passed" if report.passed else "skipped" if report.skipped else "failed"] += 1
+            row["examples"] += examples if report.passed else 0
+            row["tests"].append(report.nodeid)
+
+
+def ledger_document(config) -> dict:
+    """The ledger as plain data, tests sorted (xdist delivers reports in completion order)."""
+    return {claim: {**row, "tests": sorted(row["tests"])} for claim, row in sorted(config.stash[_LEDGER].items())}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ledger = ledger_document(config)
+    if not ledger:
+        return
+    terminalreporter.section("claims ledger")
+    terminalreporter.write_line(f"{'claim':6} {'passed':>6} {'failed':>6} {'skipped':>7} {'examples':>8}  statement")
+    order = list(CLAIMS) + sorted(set(ledger) - set(CLAIMS))
+    for claim_id in order:
+        if claim_id in ledger:
+            row = ledger[claim_id]
+            statement = CLAIMS[claim_id].statement[:70] if claim_id in CLAIMS else "(registered by this project)"
+            terminalreporter.write_line(f"{claim_id:6} {row['passed']:6d} {row['failed']:6d} {row['skipped']:7d} "
+                                        f"{row['examples']:8d}  {statement}")
+    path = config.getoption("--claims-json")
+    if path:
+        with open(path, "w") as fh:
+            json.dump(ledger, fh, indent=2, sort_keys=True)
+        terminalreporter.write_line(f"claims ledger written to {path}")
