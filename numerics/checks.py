@@ -440,6 +440,11 @@ def ratio_prediction_is_not_linear(nonlinear, linear) -> Check:
                     tol.E2_NONLINEAR_MATCH)
 
 
+# The nonlinear E2 and P1-consequence entries of RULES (tests/test_e2_nonlinear.py, numerics.report.relu.e2_broken).
+RULES["E2"] += (label_ratio_sees_nonlinearity,)
+RULES["P1"] += (ratio_prediction_is_linear, ratio_prediction_is_not_linear)
+
+
 # ---- M1, M2: margin control (issue 14) ----
 def margin_methods_gap_grows(rhos, gaps: dict, *, apart) -> Check:
     """M1 (empirical): under every margin-controlling method (``gaps``: method -> its normalized gap at each rho,
@@ -483,10 +488,15 @@ def vs_limit_sign(gap: float, gamma_vs: float, gamma_star: float) -> Check:
 
 
 def exactly_zero(name: str, expression) -> Check:
-    """M2 (exact, SymPy): ``expression`` simplifies to 0 exactly. worst = 0 if so, else 1."""
+    """M2 (exact, SymPy): ``expression`` is 0. A symbolic expression must simplify to 0; a closed number (radicals of
+    rationals) must evaluate to 0 at 60 digits within tolerances.SYMPY_NUMERIC_ZERO. worst = 0 if so, else 1."""
     import sympy as sp
 
-    zero = sp.simplify(expression) == 0
+    expression = sp.sympify(expression)
+    if expression.free_symbols:
+        zero = sp.simplify(expression) == 0
+    else:
+        zero = bool(abs(sp.N(expression, 60)) <= tol.SYMPY_NUMERIC_ZERO)
     return Check(bool(zero), 0.0 if zero else 1.0, f"{name}: {expression} == 0")
 
 

@@ -134,12 +134,18 @@ def ldam_margins(g, *, C: float | None = None, largest: float = 0.5) -> np.ndarr
     return np.where(present, float(C) * np.where(present, counts, 1.0) ** -0.25, 0.0)
 
 
+def ldam_offsets(g, *, C: float | None = None, largest: float = 0.5) -> np.ndarray:
+    """iota_g = -Delta_g: LDAM's margin enters the true-class margin y f with a minus sign (subtracted from the
+    true-class logit; the one place this sign is written, used by ``ldam`` and numerics.margin_control)."""
+    return -ldam_margins(g, C=C, largest=largest)
+
+
 def ldam(f, y, g, *, C: float | None = None, largest: float = 0.5, weights=None) -> tuple[float, np.ndarray]:
     """LDAM loss (Cao et al. 2019), binary form: L = sum_i log(1 + exp(-(y_i f_i - Delta_{g_i}))), the margin
     Delta_g = C n_g^(-1/4) (``ldam_margins``) SUBTRACTED from the true-class logit y f: a point's loss is
     log 2 exactly when y f = Delta_g, so rare groups are pushed to larger margins. (The paper also scales the
     logits by s; here s = 1.)"""
-    return adjusted_logistic(f, y, g, offset=-ldam_margins(g, C=C, largest=largest), weights=weights)
+    return adjusted_logistic(f, y, g, offset=ldam_offsets(g, C=C, largest=largest), weights=weights)
 
 
 def logit_adjustments(g, *, tau: float = 1.0) -> np.ndarray:

@@ -60,7 +60,7 @@ class Method:
             q = losses.dro_start(g)
             return Objective(self, y, g, weights, losses.dro_curvature(q, g), q=q)
         if self.loss == "ldam":
-            offset = -losses.ldam_margins(g, **options)
+            offset = losses.ldam_offsets(g, **options)
         elif self.loss == "logit_adjusted":
             offset = losses.logit_adjustments(g, **options)
         elif self.loss == "vs":

@@ -28,16 +28,20 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numerics import checks
-from numerics.experiments.relu import canonical_sample, gmm_kernel_regression_margins, relu_cluster_reduction, \
-    relu_kernel, relu_label_feature_ratio
-from numerics.tolerances import FEW_ULPS, RELU_E3_SYMMETRY_BAND, RELU_KERNEL_MARGIN, RHO_PAIRS_APART, eigh_rounding, \
-    p1_ratio_rounding
+from numerics.experiments.relu import (
+    canonical_sample,
+    gmm_kernel_regression_margins,
+    relu_cluster_reduction,
+    relu_kernel,
+    relu_label_feature_ratio,
+)
+from numerics.tolerances import FEW_ULPS, RELU_E3_SYMMETRY_BAND, RELU_KERNEL_MARGIN, RHO_PAIRS_APART, eigh_rounding, p1_ratio_rounding
 from theory.gmm import CANONICAL_ALIGNED, CANONICAL_LABELS
-from theory.strategies import OFFSET, broken_relu_settings, imbalances, margins, offset_gmms, offsets, \
-    relu_architectures, seeds, variances
+from theory.strategies import OFFSET, broken_relu_settings, imbalances, margins, offset_gmms, offsets, relu_architectures, seeds, variances
 
 N, DIM, PROBE = 300, 16, 100
 E3_N, E3_DIM = 800, 20
@@ -67,7 +71,7 @@ def test_small_variance_ratio_is_the_networks_own_prediction_not_the_linear_one(
     >= NEGATIVE_CONTROL_FACTOR times its own error (checks.label_ratio_sees_nonlinearity). Measured over the scans:
     own error 1.2e-4 .. 1.5e-3; margin |log(ratio / linear)| / own error >= 14.7 (corner: salience 3/4, rho 9/10,
     depth 1 with omega = 1/2 or b_std = 1/4, W_std = 2; 9.3 at salience 4/5, 2.7 at salience 1.15, rho 0.95,
-    outside the drawn range)."""
+    outside the drawn range). This test's draws: margin >= 92.7 in the ci profile, >= 53 over 150 random draws."""
     architecture, omega = setting
     r = _ratio(salience, rho, SMALL_VAR, seed, architecture, omega)
     check = checks.label_ratio_sees_nonlinearity(r.ratio, r.predicted.ratio, r.linear.ratio)

@@ -1,54 +1,409 @@
-"""Turning user numbers into exact SymPy numbers, and deciding signs of expressions.
+"""Turning user numbers into exact SymPy numbers, deciding signs of expressions, and exact linear
+algebra that cannot stall (issue 15).
 
-Floats are converted with ``sympy.Rational(x)``, which is EXACT for a binary float, so a
-numeric test and its symbolic twin work on the same number.
+Floats are converted to their SHORTEST DECIMAL (the digits Python prints for them), so
+``GMM.canonical(1, 1.3, 0.9, 0.25)`` has weight 9/20, not the binary fraction
+8106479329266893/18014398509481984 of the float 0.45. A float within one rounding of a decimal is
+taken to mean that decimal; pass ``fractions.Fraction`` or ``sympy.Rational`` for any other number.
+
+Eigenvalues and eigenvectors come from the characteristic polynomial, factored over the field of
+the matrix's entries (the rationals, an algebraic field such as Q(sqrt 2), or the rational functions
+of the free symbols), never from ``simplify``:
+
+* each irreducible factor of degree 1 or 2 gives its roots in radicals, a numeric factor of degree
+  >= 3 gives ``CRootOf`` (exact, evaluable to any precision, no cubic radicals), a symbolic cubic the
+  trigonometric (casus irreducibilis) form of its three real roots;
+* eigenvectors are found by Gaussian elimination in F[lambda]/(f), one elimination per factor f
+  (exact zero tests: an element is zero iff its remainder mod f is), then evaluated at each root;
+* the only simplification is ``tidy``: ``cancel`` on rational functions, and SymPy's ``simplify``
+  only when asked and only on expressions of at most SIMPLIFY_MAX_OPS operations.
 """
 from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import cmp_to_key
 from numbers import Real
 
 import sympy as sp
+from sympy.polys.constructor import construct_domain
+
+
+def shortest_decimal(value) -> sp.Rational:
+    """The rational with the shortest decimal expansion that rounds to ``value`` (a float, a numpy
+    float, a sympy Float): 0.45 -> 9/20, 0.1 + 0.2 -> 30000000000000004/10^17. A sympy Float of more
+    than 53 bits is taken at the digits it prints."""
+    if isinstance(value, sp.Float):
+        as_float = float(value)
+        if value._prec <= 53 and math.isfinite(as_float) and (as_float != 0 or value == 0):
+            return sp.Rational(repr(as_float))
+        return sp.Rational(str(value))
+    try:
+        return sp.Rational(str(value))           # str: the shortest round-trip decimal (float32 too)
+    except (TypeError, ValueError, SyntaxError):
+        return sp.Rational(repr(float(value)))
 
 
 def exact(value, name: str) -> sp.Expr:
-    """An exact SymPy number or expression for ``value``; ValueError/TypeError naming ``name``."""
+    """An exact SymPy number or expression for ``value``; ValueError/TypeError naming ``name``.
+    Floats (and Float atoms inside an expression) become their shortest decimal."""
     if isinstance(value, sp.Basic):
         if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
             raise ValueError(f"{name} must be finite, got {value}")
-        return value
+        floats = value.atoms(sp.Float)
+        return value.xreplace({f: shortest_decimal(f) for f in floats}) if floats else value
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a real number or SymPy expression, got bool")
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
     if isinstance(value, Real):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value}")
         if isinstance(value, int):
             return sp.Integer(value)
-        return sp.Rational(float(value))
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be finite, got {value}")
+        return shortest_decimal(value)
     raise TypeError(f"{name} must be a real number or SymPy expression, got {type(value).__name__}")
 
 
 def shown(expr) -> str:
-    """``expr`` for an error message: a rational with a long denominator (a converted binary float,
-    e.g. 1.2 = 5404319552844595/4503599627370496) is followed by its decimal value."""
+    """``expr`` for an error message: a rational that is not an integer is followed by its decimal
+    value (e.g. 11/10 (= 1.1))."""
     expr = sp.sympify(expr)
-    if isinstance(expr, sp.Rational) and expr.q > 1000:
+    if isinstance(expr, sp.Rational) and expr.q > 1:
         return f"{expr} (= {float(expr):.10g})"
     return str(expr)
 
 
 def is_negative(expr: sp.Expr) -> bool:
-    """True only when SymPy can PROVE ``expr`` < 0 (numbers, or symbols with assumptions)."""
+    """True only when SymPy can PROVE ``expr`` < 0 (numbers, or symbols with assumptions); the proof may
+    use ``tidy(expr, simplify=True)``, so it is bounded."""
     expr = sp.sympify(expr)
     decided = expr.is_negative
-    return bool(sp.simplify(expr).is_negative if decided is None else decided)
+    return bool(tidy(expr, simplify=True).is_negative if decided is None else decided)
 
 
 def is_zero(expr: sp.Expr) -> bool | None:
-    """True/False when decidable, None when the sign depends on free symbols."""
+    """True/False when decidable (after the bounded ``tidy(expr, simplify=True)``), None when it depends on
+    free symbols."""
     expr = sp.sympify(expr)
     decided = expr.is_zero
-    return sp.simplify(expr).is_zero if decided is None else decided
+    return tidy(expr, simplify=True).is_zero if decided is None else decided
+
+
+# ---- exact linear algebra that cannot stall (issue 15) ------------------------------------------
+#: ``tidy(..., simplify=True)`` runs sympy.simplify only on expressions of at most this many operations
+#: (sympy.count_ops); larger ones get ``cancel`` (rational functions) or stay as they are. simplify's
+#: running time is not bounded in the size of its input (it stalled > 4 min on the symbolic-rho Gram
+#: route); at <= 40 operations it took <= 0.3 s on every entry the tests produce.
+SIMPLIFY_MAX_OPS = 40
+
+#: The descending sort asks SymPy's assumptions whether a - b > 0 only for differences of at most this
+#: many operations (the assumption system is not bounded on large radical expressions either).
+SORT_MAX_OPS = 120
+
+#: Digits of the numeric fallback (mpmath) for numeric entries outside every exact field SymPy factors
+#: over (floats, transcendental numbers with a factor of degree >= 4).
+FALLBACK_DIGITS = 50
+
+LAMBDA = sp.Symbol("lambda")
+
+
+class _Unsupported(Exception):
+    """The entries are not in a field whose polynomials SymPy factors exactly."""
+
+
+def tidy(expr, *, simplify: bool = False):
+    """A bounded clean-up of ``expr``: ``cancel`` for a rational function of its symbols (polynomial gcds:
+    bounded by the degrees), nothing else; with ``simplify=True`` SymPy's ``simplify`` as well, but only
+    when the expression has at most SIMPLIFY_MAX_OPS operations. Matrices are tidied entry by entry."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: tidy(e, simplify=simplify))
+    expr = sp.sympify(expr)
+    if expr.is_Atom:
+        return expr
+    if simplify and sp.count_ops(expr) <= SIMPLIFY_MAX_OPS:
+        return sp.simplify(expr)
+    if expr.free_symbols and not expr.has(sp.CRootOf) and expr.is_rational_function():
+        return sp.cancel(expr)
+    return expr
+
+
+def _field(entries):
+    """(K, elements): the exact field K of ``entries`` (QQ, an algebraic field such as QQ<sqrt(2)>, or the
+    rational functions of free symbols) and the entries as elements of K; _Unsupported otherwise (floats,
+    radicals of symbols next to the symbols themselves, expressions SymPy keeps as EX)."""
+    try:
+        K, elements = construct_domain([sp.sympify(e) for e in entries], field=True, extension=True)
+    except Exception as error:  # noqa: BLE001 - construct_domain raises several polys errors
+        raise _Unsupported(str(error)) from None
+    if K.is_QQ or K.is_AlgebraicField:
+        return K, elements
+    if K.is_FractionField and (K.domain.is_ZZ or K.domain.is_QQ):
+        bases = [g.base if g.is_Pow and g.exp.is_Rational else g for g in K.symbols]
+        symbols = [b for b in bases if b.is_Symbol]
+        if all(b.is_Symbol or b.is_number for b in bases) and len(set(symbols)) == len(symbols):
+            return K, elements
+    raise _Unsupported(f"entries in {K}")
+
+
+def _minus_lambda(entry, diagonal, K):
+    """entry - lambda (diagonal) or entry, as a dense polynomial in lambda over K."""
+    from sympy.polys.densebasic import dup_strip
+
+    return dup_strip([-K.one, entry]) if diagonal else dup_strip([entry])
+
+
+def _nullspace_mod(rows, f, K):
+    """A basis of the null space of (A - lambda I) over the field K[lambda]/(f), f irreducible: exact
+    elimination (an element is zero iff its remainder mod f is). Vectors are lists of dense polynomials."""
+    from sympy.polys.densearith import dup_mul, dup_neg, dup_rem, dup_sub
+    from sympy.polys.euclidtools import dup_invert
+
+    d, n = len(rows), len(rows[0])
+    R = [[dup_rem(_minus_lambda(rows[i][j], i == j, K), f, K) for j in range(n)] for i in range(d)]
+    pivots, r = [], 0
+    for c in range(n):
+        p = next((i for i in range(r, d) if R[i][c]), None)
+        if p is None:
+            continue
+        R[r], R[p] = R[p], R[r]
+        inverse = dup_invert(R[r][c], f, K)
+        R[r] = [dup_rem(dup_mul(x, inverse, K), f, K) for x in R[r]]
+        for i in range(d):
+            if i != r and R[i][c]:
+                factor = R[i][c]
+                R[i] = [dup_rem(dup_sub(x, dup_mul(factor, y, K), K), f, K) for x, y in zip(R[i], R[r])]
+        pivots.append(c)
+        r += 1
+        if r == d:
+            break
+    basis = []
+    for c in (c for c in range(n) if c not in pivots):
+        v = [[] for _ in range(n)]
+        v[c] = [K.one]
+        for row, pc in enumerate(pivots):
+            v[pc] = dup_neg(R[row][c], K)
+        basis.append(v)
+    return basis
+
+
+def _inner(v, w, f, K):
+    from sympy.polys.densearith import dup_add, dup_mul, dup_rem
+
+    total = []
+    for a, b in zip(v, w):
+        if a and b:
+            total = dup_add(total, dup_mul(a, b, K), K)
+    return dup_rem(total, f, K)
+
+
+def _orthogonalize(basis, f, K):
+    """Gram-Schmidt over K[lambda]/(f) (no normalization: that needs a square root). A nonzero real vector
+    has a positive squared norm at every real root, so <w, w> is invertible mod f."""
+    from sympy.polys.densearith import dup_mul, dup_rem, dup_sub
+    from sympy.polys.euclidtools import dup_invert
+
+    done = []
+    for v in basis:
+        for w in done:
+            coefficient = dup_rem(dup_mul(_inner(v, w, f, K), dup_invert(_inner(w, w, f, K), f, K), K), f, K)
+            if coefficient:
+                v = [dup_rem(dup_sub(a, dup_mul(coefficient, b, K), K), f, K) for a, b in zip(v, w)]
+        done.append(v)
+    return done
+
+
+def _at(poly, root, K):
+    """The dense polynomial ``poly`` (coefficients in K) at lambda = root, a SymPy expression."""
+    degree = len(poly) - 1
+    return sp.Add(*(K.to_sympy(c) * root ** (degree - k) for k, c in enumerate(poly) if c))
+
+
+def _roots(f, K):
+    """The roots of the monic irreducible f over K, largest first (all real: f divides the characteristic
+    polynomial of a matrix with a real spectrum). Degree 1, 2: radicals; over QQ, degree >= 3: CRootOf;
+    otherwise degree 3: the trigonometric form; degree >= 4 with symbols: _Unsupported."""
+    n = len(f) - 1
+    c = [K.to_sympy(a) for a in f]
+    if n == 1:
+        return [-c[1]]
+    if n == 2:
+        half, discriminant = -c[1] / 2, sp.factor(c[1] ** 2 / 4 - c[2])
+        return [half + sp.sqrt(discriminant), half - sp.sqrt(discriminant)]
+    if K.is_QQ:
+        poly = sp.Poly(sp.Add(*(a * LAMBDA ** (n - k) for k, a in enumerate(c))), LAMBDA)
+        return [sp.CRootOf(poly, k) for k in reversed(range(n))]
+    if n == 3:                                   # t^3 + p t + q, lambda = t - a/3; three real roots
+        a, b, c0 = c[1], c[2], c[3]
+        p, q = sp.factor(b - a**2 / 3), sp.factor(2 * a**3 / 27 - a * b / 3 + c0)
+        angle = sp.acos(sp.Rational(3, 2) * q / p * sp.sqrt(-3 / p)) / 3
+        return [-a / 3 + 2 * sp.sqrt(-p / 3) * sp.cos(angle - 2 * sp.pi * k / 3) for k in range(3)]
+    raise _Unsupported(f"an irreducible factor of degree {n} over {K}")
+
+
+def _decomposition(matrix, extra=(), *, vectors=True):
+    """[(f, exponent, roots, basis)] for the irreducible factors f^exponent of det(lambda I - matrix) over
+    the field K of the entries, and the ``extra`` entries as elements of K."""
+    from sympy.polys.densetools import dup_monic
+    from sympy.polys.factortools import dup_factor_list
+    from sympy.polys.matrices import DomainMatrix
+
+    d = matrix.rows
+    K, elements = _field(list(matrix) + list(extra))
+    rows = [elements[i * d:(i + 1) * d] for i in range(d)]
+    charpoly = DomainMatrix(rows, (d, d), K).charpoly()
+    _, factors = dup_factor_list(charpoly, K)
+    out = []
+    for f, exponent in factors:
+        f = dup_monic(f, K)
+        out.append((f, exponent, _roots(f, K), _nullspace_mod(rows, f, K) if vectors else None))
+    return K, out, elements[d * d:]
+
+
+def _numeric_fallback(matrix, vectors: bool):
+    """Eigenpairs of a numeric matrix outside the exact fields, at FALLBACK_DIGITS digits (mpmath)."""
+    import mpmath
+
+    if matrix.free_symbols:
+        raise ValueError("matrix entries must be rational functions of symbols (or numbers in an algebraic "
+                         "field); substitute numbers for the symbols first")
+    with mpmath.workdps(FALLBACK_DIGITS):
+        A = mpmath.matrix([[mpmath.mpf(sp.N(e, FALLBACK_DIGITS)) for e in row] for row in matrix.tolist()])
+        if matrix.is_symmetric():
+            values, Q = mpmath.eigsy(A)
+        else:
+            values, Q = mpmath.eig(A)
+            values = [mpmath.re(v) for v in values]
+        pairs = [(sp.Float(values[k], FALLBACK_DIGITS),
+                  sp.Matrix([sp.Float(mpmath.re(Q[i, k]), FALLBACK_DIGITS) for i in range(matrix.rows)]))
+                 for k in range(matrix.rows)]
+    if vectors:
+        pairs = [(v, u / sp.sqrt(sum(x**2 for x in u))) for v, u in pairs]
+    return sorted(pairs, key=lambda vu: -vu[0])
+
+
+def _compare(a, b) -> int:
+    """-1 when a > b is decided by the symbols' assumptions (no simplify), 1 when a < b, 0 otherwise. Square
+    roots count as nonnegative (every radicand of a real spectrum is: a real-rooted quadratic's discriminant,
+    -p/3 of a real-rooted cubic)."""
+    difference = a - b
+    if difference.is_number:
+        value = sp.N(difference, 30)
+        return -1 if value > 0 else 1 if value < 0 else 0
+    if sp.count_ops(difference) > SORT_MAX_OPS:
+        return 0
+    roots = [r for r in difference.atoms(sp.Pow) if abs(r.exp) == sp.S.Half and r.base.free_symbols]
+    difference = difference.xreplace({r: sp.Dummy(positive=True) for r in roots})
+    return -1 if difference.is_positive else 1 if difference.is_negative else 0
+
+
+def descending(items, value=lambda item: item, groups=None):
+    """``items`` sorted by ``value(item)``, largest first. Numbers are compared at 30 digits (a stable
+    sort). Symbolic values are ordered where the symbols' declared assumptions decide a - b (e.g. positive
+    symbols; SORT_MAX_OPS bounds the work): a topological sort of the decided pairs, in which items that no
+    decided pair orders keep their order in the input (the order of the characteristic polynomial's
+    factors). ``groups`` (one label per item): items of one group are already largest first (a factor's
+    roots: the + root of a quadratic, cos(phi) of a cubic's trigonometric form, come first)."""
+    items = list(items)
+    values = [sp.sympify(value(it)) for it in items]
+    if all(v.is_number for v in values):
+        keys = [sp.N(v, 30) for v in values]
+        return [items[i] for i in sorted(range(len(items)), key=cmp_to_key(
+            lambda i, j: -1 if keys[i] > keys[j] else 1 if keys[i] < keys[j] else 0))]
+    n = len(items)
+    groups = list(range(n)) if groups is None else list(groups)
+    above = [set() for _ in range(n)]              # above[j]: indices decided larger than item j
+    for i in range(n):
+        for j in range(i + 1, n):
+            if groups[i] == groups[j]:
+                if values[i] != values[j]:
+                    above[j].add(i)
+                continue
+            decided = _compare(values[i], values[j])
+            if decided < 0:
+                above[j].add(i)
+            elif decided > 0:
+                above[i].add(j)
+    order, placed = [], set()
+    while len(order) < n:
+        free = next(k for k in range(n) if k not in placed and above[k] <= placed)
+        order.append(free)
+        placed.add(free)
+    return [items[k] for k in order]
+
+
+def eigenvalues(matrix, *, simplify: bool = False) -> list:
+    """The eigenvalues of a square matrix with a real spectrum, one per dimension (repeated by multiplicity),
+    from its characteristic polynomial only (no eigenvectors): ``roots`` of each irreducible factor, CRootOf
+    for a numeric factor of degree >= 3. Largest first (``descending``)."""
+    matrix = sp.Matrix(matrix)
+    try:
+        _, factors, _ = _decomposition(matrix, vectors=False)
+    except _Unsupported:
+        return [value for value, _ in _numeric_fallback(matrix, vectors=False)]
+    values, groups = [], []
+    for index, (_, exponent, roots, _) in enumerate(factors):
+        for root in roots:
+            values += [tidy(root, simplify=simplify)] * exponent
+            groups += [index] * exponent
+    return descending(values, groups=groups)
+
+
+def eigenpairs(matrix, *, simplify: bool = False) -> list:
+    """[(eigenvalue, unit eigenvector)] of a real SYMMETRIC matrix, one pair per dimension, largest first
+    (``descending``); inside a repeated eigenvalue an orthonormal basis of its eigenspace. Eigenvectors are
+    exact: polynomials in the eigenvalue (over the entries' field) from one elimination per irreducible
+    factor, divided by the square root of their squared norm."""
+    matrix = sp.Matrix(matrix)
+    try:
+        K, factors, _ = _decomposition(matrix)
+    except _Unsupported:
+        return _numeric_fallback(matrix, vectors=True)
+    return _pairs(K, factors, lambda v: v, simplify)
+
+
+def image_eigenpairs(matrix, image, *, simplify: bool = False) -> list:
+    """[(eta, u)] for the NONZERO eigenvalues eta of ``matrix`` (m x m, diagonalizable with a real spectrum,
+    e.g. Pi G, similar to the symmetric Pi^1/2 G Pi^1/2), u = image z / ||image z|| for its eigenvectors z
+    (``image``: d x m), orthonormalized inside a repeated eta. Largest first (``descending``)."""
+    matrix, image = sp.Matrix(matrix), sp.Matrix(image)
+    try:
+        K, factors, extra = _decomposition(matrix, list(image))
+    except _Unsupported:
+        raise ValueError("the m x m route needs entries in an exact field (numbers or rational functions of "
+                         "symbols)") from None
+    from sympy.polys.densearith import dup_add, dup_mul
+
+    d, m = image.rows, image.cols
+    U = [extra[i * m:(i + 1) * m] for i in range(d)]
+
+    def mapped(z):
+        out = []
+        for i in range(d):
+            total = []
+            for j in range(m):
+                if U[i][j] and z[j]:
+                    total = dup_add(total, dup_mul([U[i][j]], z[j], K), K)
+            out.append(total)
+        return out
+
+    nonzero = [(f, e, roots, basis) for f, e, roots, basis in factors if f != [K.one, K.zero]]
+    return _pairs(K, nonzero, mapped, simplify)
+
+
+def _pairs(K, factors, transform, simplify):
+    from sympy.polys.densearith import dup_rem
+
+    pairs, groups = [], []
+    for index, (f, exponent, roots, basis) in enumerate(factors):
+        if len(basis) != exponent:
+            raise ArithmeticError(f"the matrix is not diagonalizable: eigenspace of dimension {len(basis)} for a "
+                                  f"root of multiplicity {exponent}")
+        vectors = _orthogonalize([[dup_rem(x, f, K) for x in transform(v)] for v in basis], f, K)
+        for root in roots:
+            for v in vectors:
+                norm = sp.sqrt(_at(_inner(v, v, f, K), root, K))
+                u = sp.Matrix([tidy(_at(x, root, K) / norm, simplify=simplify) for x in v])
+                pairs.append((tidy(root, simplify=simplify), u))
+                groups.append(index)
+    return descending(pairs, lambda pair: pair[0], groups)

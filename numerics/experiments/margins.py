@@ -157,44 +157,48 @@ class ReweightingPath:
     bias_ratio: np.ndarray             # (len(times), 2): unweighted, weighted
     gap: np.ndarray                    # (len(times), 2)
     row_space_residual: float
-    contraction_steps: int             # a-priori steps for the slower run's residual to fall by CONVERGED_RESIDUAL
+    contraction_steps: int             # a-priori steps for the weighted run's residual to fall by CONVERGED_RESIDUAL
     first_step_bias: tuple             # (w_bias after one weighted step, its noise sd eta sigma sqrt(sum_i W_i^2))
+    first_step_bias_unweighted: float  # w_bias after one unweighted step (mean eta beta n p)
 
 
-def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times) -> ReweightingPath:
+def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times=(10, 100, 1000)) -> ReweightingPath:
     """Claim M2, interpolation regime. Both runs use train_linear (gradient descent on w in R^d, not on
-    coefficients) with the same step, eta = 1 / (max W lambda_max(X X^T)). The weighted residual obeys
-    r_{t+1} = (I - eta K W) r_t, which contracts by 1 - eta mu_min(W^1/2 K W^1/2) per step: ``contraction_steps``
-    is the step count at which that factor reaches tolerances.CONVERGED_RESIDUAL (both limits are then the
-    min-norm interpolant, up to it). The first weighted step is eta X^T W y, whose bias coordinate is
+    coefficients) with the same step, the weighted run's eta = 1 / (max W lambda_max(X X^T)). The weighted residual
+    obeys r_{t+1} = (I - eta K W) r_t, which contracts by 1 - eta mu_min(W^1/2 K W^1/2) per step (the unweighted one
+    by 1 - eta lambda_min(K), faster): ``contraction_steps`` is the step count at which that factor reaches
+    tolerances.CONVERGED_RESIDUAL, and the runs are recorded at ``times``, t = 1 and that step (both limits are then
+    the min-norm interpolant, up to it). The first weighted step is eta X^T W y, whose bias coordinate is
     eta beta sum_g (n / 4) y_g b_g = 0 plus the Gaussian noise eta sum_i W_i y_i z_ib, of standard deviation
-    eta sigma sqrt(sum_i W_i^2) (exact: with exact counts every group carries total weight n / 4)."""
+    eta sigma sqrt(sum_i W_i^2) (exact: with exact counts every group carries total weight n / 4); the first
+    unweighted step's is eta (beta n p + noise)."""
     from numerics import tolerances as tol
+    from numerics.margin_control import step_size
 
     gmm, sample, sigma2 = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
     X, y, g = sample.X, sample.y, sample.cluster
-    times = tuple(sorted(set(int(t) for t in times) | {1}))
     weights = losses.importance_weights(g)
     K = X @ X.T
-    # one step size for both runs (the weighted curvature bound max W): the weighted run's own step
-    eta_fraction_plain = 1.0 / float(np.max(weights))
-    plain = train_linear(X, y, g, SQUARED, steps=times[-1], record=times, eta_fraction=eta_fraction_plain)
-    weighted = train_linear(X, y, g, WEIGHTED_SQUARED, steps=times[-1], record=times)
-    w_inf = X.T @ np.linalg.solve(K, y)
+    eta = step_size(K, WEIGHTED_SQUARED.objective(y, g), 1.0)
     root = np.sqrt(weights)
     mu_min = float(np.linalg.eigvalsh(root[:, None] * K * root[None, :])[0])
-    steps = int(np.ceil(np.log(tol.CONVERGED_RESIDUAL) / np.log1p(-weighted.eta * mu_min)))
-    projector_basis = np.linalg.qr(X.T)[0]
-    outside = max(np.linalg.norm(w - projector_basis @ (projector_basis.T @ w)) / np.linalg.norm(w)
-                  for run in (plain, weighted) for w in run.iterates.values() if np.linalg.norm(w) > 0)
+    steps = int(np.ceil(np.log(tol.CONVERGED_RESIDUAL) / np.log1p(-eta * mu_min)))
+    times = tuple(sorted(set(int(t) for t in times if t < steps) | {1, steps}))
+    # the same step for both runs: the unweighted run's curvature bound is 1, so its eta_fraction is 1 / max W
+    plain = train_linear(X, y, g, SQUARED, steps=steps, record=times, eta_fraction=1.0 / float(np.max(weights)))
+    weighted = train_linear(X, y, g, WEIGHTED_SQUARED, steps=steps, record=times)
+    w_inf = X.T @ np.linalg.solve(K, y)
+    basis = np.linalg.qr(X.T)[0]
+    outside = max(np.linalg.norm(w - basis @ (basis.T @ w)) / np.linalg.norm(w)
+                  for run in (plain, weighted) for w in run.iterates.values())
     stats = [[_linear_statistics("", rho, run.iterates[t], X, y, gmm, sigma2) for run in (plain, weighted)]
              for t in times]
-    first = weighted.iterates[1]
     return ReweightingPath(times, np.array([np.linalg.norm(weighted.iterates[t] - plain.iterates[t]) for t in times])
                            / np.linalg.norm(w_inf),
                            np.array([[s.bias_ratio for s in row] for row in stats]),
                            np.array([[s.gap for s in row] for row in stats]), float(outside), steps,
-                           (float(first[1]), float(weighted.eta * np.sqrt(sigma2) * np.linalg.norm(weights))))
+                           (float(weighted.iterates[1][1]), float(eta * np.sqrt(sigma2) * np.linalg.norm(weights))),
+                           float(plain.iterates[1][1]))
 
 
 #: claim M2's separable pair: plain logistic, its additive logit adjustment (tau = 1), and the multiplicative VS

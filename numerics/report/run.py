@@ -17,7 +17,8 @@ from numerics.threads import one_thread
 from theory.claims import CLAIMS
 
 #: Architecture -> module of report entries (each module has ENTRIES = [(claim, arch, fn)]).
-ARCHITECTURES = {"linear": "numerics.report.linear", "relu": "numerics.report.relu", "resnet18": "numerics.report.resnet"}
+ARCHITECTURES = {"linear": "numerics.report.linear", "relu": "numerics.report.relu", "resnet18": "numerics.report.resnet",
+                 "margins": "numerics.report.margins"}
 
 
 def entries(archs=None, claims=None):
