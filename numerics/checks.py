@@ -548,3 +548,115 @@ RULES.update({
     "M2": (exactly_zero, reweighting_effect_vanishes, stays_in_row_space, early_stopping_bias_in_band,
            adjustment_contrast),
 })
+
+
+# ---- ResNet draws and training drift (issue 13) ----
+def label_ratio_trend_absent(rhos, ratios) -> Check:
+    """E2 negative control at colour contrast 0 (the bias attribute absent): which images are "aligned" is then a
+    label-independent coin, so no eigenfunction prefers them: phi_A and phi_C are the same eigenfunction and the
+    ratio is exactly 1 at every rho (the trend checked by label_ratio_rises cannot appear). worst = max |log ratio|."""
+    logs = np.abs(np.log(np.asarray(ratios, dtype=float)))
+    return at_most(f"max |log lambda(phi_A)/lambda(phi_C)| without colour, rho {', '.join(_fmt(r) for r in rhos)}",
+                   float(logs.max()), 0.0)
+
+
+def kernel_drift_falls_with_width(drift) -> Check:
+    """Beyond the lazy regime (numerics.experiments.training_drift.DriftVsWidth): the relative empirical-NTK drift
+    ||K_T - K_0||_F / ||K_0||_F after training falls at every width step, with log-log slope inside
+    tolerances.DRIFT_SLOPE_BAND (at least as fast as the lazy bound width^-1/2). worst = the slope's distance outside
+    the band (<= 0 holds)."""
+    low, high = tol.DRIFT_SLOPE_BAND
+    falls = monotone("kernel drift vs width", drift.drifts, -1)
+    outside = max(low - drift.slope, drift.slope - high)
+    rate = Check(bool(outside <= 0), float(outside), f"drift slope {drift.slope:.3g} in [{low:g}, {high:g}]")
+    both = all_of(falls, rate)
+    return Check(both.ok, rate.worst, both.detail)
+
+
+def alignment_scale_free(alignment, scaled_alignment) -> Check:
+    """Kernel-target alignment A(K, g) = g^T K g / (||K||_F ||g||^2) lies in [-1, 1] and does not change when K is
+    scaled (so kernels before and after training compare): |A(cK) - A(K)| <= ALIGNMENT_ROUNDING and |A| <= 1."""
+    return all_of(at_most("|A(cK, g) - A(K, g)|", abs(float(scaled_alignment) - float(alignment)), tol.ALIGNMENT_ROUNDING),
+                  at_most("|A(K, g)| - 1", abs(float(alignment)) - 1, tol.ALIGNMENT_ROUNDING))
+
+
+RULES["E2"] = RULES["E2"] + (label_ratio_trend_absent,)
+RULES["E4"] = RULES["E4"] + (kernel_drift_falls_with_width, alignment_scale_free)
+
+
+# ---- D1, D3: the general data model (issue 15) ----
+def spectrum_through_mixture_variance(measured, predicted, allowance) -> Check:
+    """D1 (exact): the spectrum of a general model's M (``measured``: numpy eigenvalues of the float M, or of an
+    exact-moment design's X^T X / n) equals eig(A) + S, S = sum_c pi_c sigma_c^2 (``predicted``:
+    theory.linear.mean_part_eigenvalues, descending): the per-cluster variances enter only through S.
+    worst = max_i |measured_i - predicted_i| / max |measured|."""
+    measured, predicted = np.sort(np.asarray(measured, dtype=float))[::-1], np.asarray(predicted, dtype=float)
+    if measured.shape != predicted.shape:
+        return Check(False, np.inf, f"{measured.size} measured eigenvalues vs {predicted.size} predicted")
+    error = float(np.max(np.abs(measured - predicted)) / np.max(np.abs(measured)))
+    return at_most("max |eig(M) - (eig(A) + S)| / eig_1(M)", error, allowance)
+
+
+def canonical_form_carries(spectrum, closed_form, allowance) -> Check:
+    """D1: for a general model with one alpha, one beta and offsets with sum_c pi_c y_c o_c = sum_c pi_c b_c o_c = 0
+    (theory.linear.canonical_reduction), the canonical eig_+- at p = p_eff, s^2 = S (``closed_form``) are
+    eigenvalues of M (``spectrum``, numpy). worst = the largest distance of a closed-form value to the spectrum,
+    relative to eig_1."""
+    spectrum = np.asarray(spectrum, dtype=float)
+    distance = max(float(np.min(np.abs(spectrum - float(v)))) for v in closed_form) / float(np.max(np.abs(spectrum)))
+    return at_most("max distance of canonical eig_+-(p_eff, S) to eig(M) / eig_1", distance, allowance)
+
+
+def interpolation_bound(n, dim, gamma) -> float:
+    """D3's error order: D3_ERROR_CONSTANT sqrt(n / d) gamma."""
+    return tol.D3_ERROR_CONSTANT * float(np.sqrt(n / dim)) * abs(float(gamma))
+
+
+def interpolation_within_order(measured, predicted, n, dim, gamma) -> Check:
+    """D3 (limit): the min-norm interpolant's cluster outputs (``measured``, F_c = mu_c . w) are within
+    D3_ERROR_CONSTANT sqrt(n/d) gamma of the per-cluster ridge G (G + diag(d sigma_c^2 / n_c))^-1 gamma y
+    (``predicted``: theory.linear.interpolation_outputs). worst = error / bound (<= 1 holds)."""
+    error = float(np.max(np.abs(np.asarray(measured, dtype=float) - np.asarray(predicted, dtype=float))))
+    bound = interpolation_bound(n, dim, gamma)
+    return Check(error <= bound, error / bound,
+                 f"max_c |F - G (G + diag(d s_c^2/n_c))^-1 gamma y| {_fmt(error)} <= 3 sqrt(n/d) gamma = {_fmt(bound)}"
+                 f" (n = {n}, d = {dim})")
+
+
+def count_variance_exchange(measured_count, measured_variance, predicted_count, predicted_variance, n_count,
+                            n_variance, dim, gamma) -> Check:
+    """D3 exchange: multiplying cluster k's count by c (``*_count``: n_count points in all) has the same effect
+    on F as dividing its variance by c (``*_variance``: n_variance points). Predicted: the two ridges
+    d sigma_k^2 / n_k are one number, so the predictions agree up to rounding (CLOSED_FORM_ROUNDING, relative).
+    Measured: each run is within its D3 error order of its prediction, and the two runs are within the sum of
+    the two orders of each other. worst = the largest error / bound ratio (<= 1 holds)."""
+    pc, pv = np.asarray(predicted_count, dtype=float), np.asarray(predicted_variance, dtype=float)
+    mc, mv = np.asarray(measured_count, dtype=float), np.asarray(measured_variance, dtype=float)
+    scale = max(float(np.max(np.abs(pc))), np.finfo(float).tiny)
+    bc, bv = interpolation_bound(n_count, dim, gamma), interpolation_bound(n_variance, dim, gamma)
+    predicted = at_most("predicted: max |F(n_k c) - F(sigma_k^2 / c)| / max |F|", float(np.max(np.abs(pc - pv))) / scale,
+                        tol.CLOSED_FORM_ROUNDING)
+    count = interpolation_within_order(mc, pc, n_count, dim, gamma)
+    variance = interpolation_within_order(mv, pv, n_variance, dim, gamma)
+    exchange = float(np.max(np.abs(mc - mv)))
+    measured = Check(exchange <= bc + bv, exchange / (bc + bv),
+                     f"measured: max |F(n_k c) - F(sigma_k^2 / c)| {_fmt(exchange)} <= {_fmt(bc + bv)}")
+    both = all_of(predicted, count, variance, measured)
+    return Check(both.ok, max(count.worst, variance.worst, measured.worst,
+                              predicted.worst / tol.CLOSED_FORM_ROUNDING), both.detail)
+
+
+def interpolation_rate(ratios, errors) -> Check:
+    """D3 (limit): the seed-averaged error at d/n = ratios[0] over that at ratios[1] (16x larger) lies in
+    D3_RATE_RANGE (sqrt(n/d) predicts 4). worst = the distance of the log reduction from the range, <= 0 holds."""
+    low, high = tol.D3_RATE_RANGE
+    reduction = float(errors[0]) / float(errors[1])
+    worst = max(np.log(low) - np.log(reduction), np.log(reduction) - np.log(high))
+    return Check(bool(low <= reduction <= high), float(worst),
+                 f"error falls by {_fmt(reduction)} in [{low:g}, {high:g}] from d/n = {ratios[0]:g} to {ratios[1]:g}")
+
+
+RULES.update({
+    "D1": (spectrum_through_mixture_variance, canonical_form_carries, exactly_zero),
+    "D3": (interpolation_within_order, count_variance_exchange, interpolation_rate),
+})

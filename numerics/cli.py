@@ -27,23 +27,44 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--compare", type=Path, metavar="OLD.json", default=None,
                         help="flag claims whose verdict changed or whose worst error grew; exit 1 if any")
     report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    show = sub.add_parser("show", help="print SymPy closed forms and their values")
-    show.add_argument("model", choices=["canonical"])
-    for name, default in (("alpha", "1"), ("beta", "1.3"), ("rho", "0.9"), ("var", "0.25")):
-        show.add_argument(f"--{name}", type=_number(name), default=_number(name)(default))
+    show = sub.add_parser("show", help="print SymPy closed forms and their values",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                          description="SymPy's closed forms for the canonical 4-cluster model (docs/theory.md#notation), "
+                                      "evaluated at exact parameters (decimals such as 0.9 are taken as 9/10); a "
+                                      "parameter given as a name (--rho rho) stays a positive symbol. With --model, a "
+                                      "custom model from a JSON or TOML file (docs/example_model.json): eigenpairs, "
+                                      "trained weights, cluster outputs and the D3 interpolation prediction.")
+    show.add_argument("model", nargs="?", choices=["canonical"], default="canonical",
+                      help="the built-in model: canonical = clusters (y, b) in {+-1}^2, means y alpha e_core + "
+                           "b beta e_bias")
+    show.add_argument("--model", dest="model_file", type=Path, default=None, metavar="FILE",
+                      help="a custom model (.json or .toml): clusters with label, bias, weight, mean, variance, and "
+                           "an optional interpolation block {n, dim, gamma}; replaces the canonical parameters")
+    for name, default, meaning in (("alpha", "1", "core strength alpha (margin of the core attribute)"),
+                                   ("beta", "1.3", "bias (shortcut) strength beta"),
+                                   ("rho", "0.9", "aligned fraction rho in [0, 1]; p = 2 rho - 1"),
+                                   ("var", "0.25", "within-cluster variance s^2 per coordinate")):
+        show.add_argument(f"--{name}", type=_number(name), default=default,
+                          help=f"{meaning}: a number (0.9, 9/10) or a name kept as a symbol")
     sub.add_parser("bench", help="run the benchmarks and print ratio tables (see: shortcut-ntk bench --help)")
     return parser
 
 
 def _number(name):
-    """An argparse type that parses a decimal or fraction string into an exact Fraction (never sympify)."""
+    """An argparse type that parses a decimal or fraction string into an exact Fraction, or a Python identifier
+    into a positive SymPy Symbol of that name (never sympify)."""
     from fractions import Fraction
 
-    def parse(text: str) -> Fraction:
+    def parse(text: str):
+        if text.isidentifier():
+            import sympy as sp
+
+            return sp.Symbol(text, positive=True)
         try:
             value = Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise argparse.ArgumentTypeError(f"--{name} must be a number such as 0.9 or 9/10, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"--{name} must be a number such as 0.9 or 9/10, or a symbol name "
+                                             f"such as rho, got {text!r}") from None
         return value
 
     return parse
@@ -58,9 +79,15 @@ def main(argv=None) -> int:
     if args.command == "report":
         return _report(args)
     if args.command == "show":
-        from numerics.report.show import show_canonical
+        from numerics.report.show import show_canonical, show_model
         try:
-            print(show_canonical(args.alpha, args.beta, args.rho, args.var))
+            if args.model_file is not None:
+                print(show_model(args.model_file))
+            else:
+                print(show_canonical(args.alpha, args.beta, args.rho, args.var))
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+            print(f"error: --model: {error}", file=sys.stderr)
+            return 2
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -76,7 +103,7 @@ def _report(args) -> int:
         if not torch.cuda.is_available():
             print("error: --device cuda: CUDA is not available on this machine", file=sys.stderr)
             return 2
-    from numerics.report import compare, figures
+    from numerics.report import compare, figures, markdown
 
     ctx = Context(full=args.full, seed=args.seed, device=args.device)
     try:
@@ -90,9 +117,10 @@ def _report(args) -> int:
     document = run.to_json(rows, ctx)
     run.write_json(document, args.out / "claims.json")
     print(f"\nwrote {args.out / 'claims.json'}")
-    if not args.no_figures:
-        for path in figures.draw_all(rows, args.out, seed=ctx.seed):
-            print(f"wrote {path}")
+    drawn = [] if args.no_figures else figures.draw_all(rows, args.out, seed=ctx.seed)
+    for path in drawn:
+        print(f"wrote {path}")
+    print(f"wrote {markdown.write(rows, document, drawn, args.out)}")
     if old is not None:
         flagged = compare.regressions(old, document)
         print(f"\ncompared with {args.compare}: " + ("no regression" if not flagged else f"{len(flagged)} regression(s)"))

@@ -486,3 +486,68 @@ M1_KERNEL_BALANCE_BAND = 0.5
 #: is 0 up to ~1e-58 relative to its terms' size (O(1) here); 1e-50 leaves 1e8, and a nonzero value of that form, a
 #: difference of algebraic numbers of small height, is far larger.
 SYMPY_NUMERIC_ZERO = 1e-50
+
+
+# ---- ResNet draws and training drift (issue 13) ----
+#: ResNet-18 Hypothesis draws (tests/test_resnet_draws.py; width 16, size 16, n = n_test = 120): the colour
+#: contrast range where E2's ratio rises with rho over pairs >= RHO_PAIRS_APART. Measured (digits 0 vs 1,
+#: noise = jitter = 0.1, rho 1/2, 7/10, 9/10, seeds 0-3): contrast 0.25, 0.3, 0.35, 0.4 rose over both steps in all
+#: 4 seeds. Below: 0.2 fell 1/2 -> 7/10 for seed 3 (2.28 -> 1.62); 0.15 failed for seeds 1 and 3; 0.1 stayed
+#: pinned at ratio 1 (rho 1/2 and 9/10) for seed 1 of 3 (colour nearly invisible at the cluster level); 0 (colour
+#: absent, the negative control) gave ratio exactly 1 at both rho in all 5 seeds. Above: 0.5 stayed pinned at 1
+#: for seeds 1 (7/10 -> 9/10) and 3 (1/2 -> 7/10); 0.6 for seed 1 (1/2 -> 9/10): colour alone then carries both
+#: label features (numerics.experiments.resnet's docstring). E3's gap rose 1/2 -> 9/10 at every contrast >= 0.1
+#: measured (0.1-0.6, 3-4 seeds each); at contrast 0 it fell in 4 of 5 seeds and rose in 1 (no trend either way).
+RESNET_DRAW_CONTRAST = (Fraction(1, 4), Fraction(2, 5))
+
+#: ... the digit pairs (label +1 digit, label -1 digit) where E2 rose over pairs 0.2 apart in every measured seed
+#: at contrast 0.3 (seeds 2, 3 at rho 1/2, 7/10, 9/10; seeds 0, 1 at 1/2, 9/10). (3, 8), (4, 9) and (1, 7) rose
+#: 1/2 -> 9/10 in seeds 0, 1 but failed a step 0.2 apart (ratio pinned at 1, or 9.82 -> 8.67 for (1, 7)) in 1 of 2.
+RESNET_DRAW_PAIRS = ((0, 1), (0, 7), (2, 5), (6, 9))
+
+#: ... and the within-cluster variance: pixel noise up to 0.3 (noise = 0, 0.1, 0.3 with jitter 0.1 or 0; 0.3 rose
+#: in seeds 0-3) and colour jitter up to 0.1. Colour jitter 0.3 (noise 0) pinned the ratio at 1 over a step 0.2
+#: apart in both measured seeds (2, 3); noise = jitter = 0.6 made it FALL 1/2 -> 9/10 in both seeds 0, 1
+#: (1 -> 0.979, 0.248 -> 0.201). Jitter blurs the colour, the shortcut attribute itself.
+RESNET_DRAW_NOISE_MAX = Fraction(3, 10)
+RESNET_DRAW_JITTER_MAX = Fraction(1, 10)
+
+#: Training drift (numerics.experiments.training_drift): the relative empirical-NTK drift of a two-layer ReLU
+#: after a fixed number of GD steps at eta = eta_fraction * 2 / lambda_1 falls with width at least as fast as the
+#: lazy-regime bound width^-1/2 (Lee et al. 2019). Measured log-log slopes over widths 64, 256, 1024 (n = 100,
+#: d = 10, 300 steps, seed pairs (0,1), (2,3), (4,5) averaged): -0.72, -0.94, -0.81 (eta_fraction 0.25), -0.71,
+#: -0.96, -0.81 (0.5), -0.72, -0.69, -0.70 (0.9); over 64-1024 with seeds 0-2: -0.78, -0.80, -0.70. The drift against
+#: ANOTHER seed's initial kernel (a wrong K_0: the seed-to-seed NTK fluctuation, ~width^-1/2) gave -0.49, -0.50,
+#: -0.57, -0.70 (seeds (0,1) at 0.25), -0.49, -0.50. Upper end -0.6: 0.09 above the steepest correct slope's
+#: shallowest value (-0.69), 0.1 below width^-1/2, so the wrong-K_0 fault fails in 5 of 6 seed pairs; lower end
+#: -1 - WIDTH_SLOPE (a drift faster than width^-1 is not the leading Frobenius term).
+DRIFT_SLOPE_BAND = (-1.2, -0.6)
+
+#: kernel_alignment is scale-free: A(c K, g) = A(K, g) up to float64 rounding of two length-n^2 sums, ~n^2 eps
+#: relative for n <= 200 probe points, i.e. <= 1e-11; 1e-9 leaves 100x. An unnormalized alignment (missing the
+#: 1 / ||K||_F) changes by the factor c itself.
+ALIGNMENT_ROUNDING = 1e-9
+
+# ---- D1, D3 (issue 15) ----
+
+#: D1 on the float M of a general model (up to 16 clusters, d <= 6): numpy's eigvalsh against SymPy's exact
+#: eig(A) + S (CRootOf / radicals evaluated at 30 digits) -- the rounding of L2 (POPULATION_EIGENVALUES); on an
+#: exact-moment design (n <= 2 d 192 points) that of L3 (DESIGN_EIGENVALUES). Named here so the D1 rule reads
+#: one constant per source of M.
+D1_POPULATION_EIGENVALUES = POPULATION_EIGENVALUES
+D1_DESIGN_EIGENVALUES = DESIGN_EIGENVALUES
+
+#: D3, the per-cluster ridge F ~ G (G + diag(d sigma_c^2 / n_c))^-1 gamma y for the min-norm interpolant: its
+#: error is max_c |F_measured - F| <= D3_ERROR_CONSTANT sqrt(n/d) gamma. Measured constant (max_c error /
+#: (sqrt(n/d) gamma)) on the settings of theory.strategies.interpolation_settings (2..5 clusters, n_c 2..6, one
+#: to four times that after the exchange, d = 6000, ridges 1/2..3 times ||mu_c||^2): median 0.31, 99% 1.20, max
+#: 1.99 over 758 measured runs; 80 runs at d/n = 20 and 320 with n = 17..90: max 0.58. 3 is 1.5x the largest.
+D3_ERROR_CONSTANT = 3.0
+
+#: D3 (limit): the seed-averaged error falls by a factor in this range when d/n grows 16x (d/n = 20 -> 320):
+#: sqrt(n/d) predicts 4; [2, 16] is from half that rate (slope -1/4) to the n/d rate (slope -1), as RIDGE_RATE_RANGE.
+D3_RATE_RANGE = (2.0, 16.0)
+
+#: D3 exchange, power: the pinned example's exchanged cluster output moves by at least this many times the sum of
+#: the two error bounds, so a prediction that ignores n_c misses the measured output by more than its bound.
+D3_EXCHANGE_POWER = 2.0

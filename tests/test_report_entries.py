@@ -34,6 +34,15 @@ def test_figures_draw_from_the_linear_rows(tmp_path):
     assert sorted(p.name for p in paths) == sorted(
         ["fig1_spectrum_vs_rho.png", "fig2_eigenfunctions_plane.png", "fig3_energy_ratio_vs_variance.png",
          "fig4_conflicting_margin.png", "fig5_residual_decay.png", "fig6_width_convergence.png"])
+    assert figures.label_feature_ratio(rows, tmp_path) is None          # no E2 row among the linear ones
     for path in paths:
         assert matplotlib.image.imread(path).ndim == 3
     assert to_json(rows, Context())["rows"][0]["theory"] == "docs/theory.md#T1"
+
+
+@pytest.mark.claim("E2")
+def test_the_e2_figure_draws_every_network_with_its_g1_line(tmp_path):
+    rows = run(Context(), archs=["relu"], claims=["E2"], progress=False)
+    path = figures.label_feature_ratio(rows, tmp_path)
+    assert path.name == "fig7_label_feature_ratio.png" and matplotlib.image.imread(path).ndim == 3
+    assert all("g1_nonlinear" in r.series or "g1_predicted" in r.series for r in rows)

@@ -69,6 +69,13 @@ CLAIMS: dict[str, Claim] = {
               "the weighted and unweighted GD limits coincide (row space), so only early stopping keeps the effect; "
               "on separable data an additive logit adjustment's effect vanishes with t, the multiplicative VS one's "
               "does not", "9", "exact", "reweighting: population yes, interpolation no"),
+        Claim("D1", "General model (several aligned and conflicting clusters per class, per-cluster weights and "
+              "variances): M = A + S I with S = sum_c pi_c sigma_c^2, so the spectrum depends on the variances only "
+              "through S; L2, S1, S2, N1 carry over with p_eff = sum_c pi_c y_c b_c", "9", "exact",
+              "variances enter only through S"),
+        Claim("D3", "Per-cluster ridge: the min-norm interpolant's cluster outputs are G (G + diag(d sigma_c^2 / n_c))^-1 "
+              "gamma y up to O(sqrt(n/d)); a cluster's count times c acts like its variance over c", "9", "limit",
+              "count x c = variance / c"),
     )
 }
 

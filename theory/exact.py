@@ -128,17 +128,17 @@ def tidy(expr, *, simplify: bool = False):
     return expr
 
 
-def _field(entries):
-    """(K, elements): the exact field K of ``entries`` (QQ, an algebraic field such as QQ<sqrt(2)>, or the
-    rational functions of free symbols) and the entries as elements of K; _Unsupported otherwise (floats,
-    radicals of symbols next to the symbols themselves, expressions SymPy keeps as EX)."""
+def _domain(entries):
+    """(K, elements): the exact domain K of ``entries`` (ZZ, QQ, an algebraic field such as QQ<sqrt(2)>, the
+    polynomials or the rational functions of free symbols) and the entries as elements of K; _Unsupported
+    otherwise (floats, radicals of symbols next to the symbols themselves, expressions SymPy keeps as EX)."""
     try:
-        K, elements = construct_domain([sp.sympify(e) for e in entries], field=True, extension=True)
+        K, elements = construct_domain([sp.sympify(e) for e in entries], extension=True)
     except Exception as error:  # noqa: BLE001 - construct_domain raises several polys errors
         raise _Unsupported(str(error)) from None
-    if K.is_QQ or K.is_AlgebraicField:
+    if K.is_ZZ or K.is_QQ or K.is_AlgebraicField:
         return K, elements
-    if K.is_FractionField and (K.domain.is_ZZ or K.domain.is_QQ):
+    if (K.is_FractionField or K.is_PolynomialRing) and (K.domain.is_ZZ or K.domain.is_QQ):
         bases = [g.base if g.is_Pow and g.exp.is_Rational else g for g in K.symbols]
         symbols = [b for b in bases if b.is_Symbol]
         if all(b.is_Symbol or b.is_number for b in bases) and len(set(symbols)) == len(symbols):
@@ -220,17 +220,18 @@ def _at(poly, root, K):
 
 
 def _roots(f, K):
-    """The roots of the monic irreducible f over K, largest first (all real: f divides the characteristic
-    polynomial of a matrix with a real spectrum). Degree 1, 2: radicals; over QQ, degree >= 3: CRootOf;
+    """The roots of the irreducible f over K, largest first (all real: f divides the characteristic
+    polynomial of a matrix with a real spectrum). Degree 1, 2: radicals; over ZZ or QQ, degree >= 3: CRootOf;
     otherwise degree 3: the trigonometric form; degree >= 4 with symbols: _Unsupported."""
     n = len(f) - 1
-    c = [K.to_sympy(a) for a in f]
+    lead = K.to_sympy(f[0])
+    c = [sp.S.One] + [tidy(K.to_sympy(a) / lead) for a in f[1:]]
     if n == 1:
         return [-c[1]]
     if n == 2:
         half, discriminant = -c[1] / 2, sp.factor(c[1] ** 2 / 4 - c[2])
         return [half + sp.sqrt(discriminant), half - sp.sqrt(discriminant)]
-    if K.is_QQ:
+    if K.is_QQ or K.is_ZZ:
         poly = sp.Poly(sp.Add(*(a * LAMBDA ** (n - k) for k, a in enumerate(c))), LAMBDA)
         return [sp.CRootOf(poly, k) for k in reversed(range(n))]
     if n == 3:                                   # t^3 + p t + q, lambda = t - a/3; three real roots
@@ -241,22 +242,86 @@ def _roots(f, K):
     raise _Unsupported(f"an irreducible factor of degree {n} over {K}")
 
 
-def _decomposition(matrix, extra=(), *, vectors=True):
-    """[(f, exponent, roots, basis)] for the irreducible factors f^exponent of det(lambda I - matrix) over
-    the field K of the entries, and the ``extra`` entries as elements of K."""
-    from sympy.polys.densetools import dup_monic
+def _matvec(rows, v, K):
+    from sympy.polys.densebasic import dup_strip  # noqa: F401 - (entries are plain domain elements here)
+
+    out = []
+    for row in rows:
+        total = K.zero
+        for a, b in zip(row, v):
+            if a and b:
+                total += a * b
+        out.append(total)
+    return out
+
+
+def _krylov_eigenvector(rows, others, f, K):
+    """For an irreducible f of multiplicity 1 in the characteristic polynomial chi = f * h (h = ``others``, the
+    product of the other factors): v = h(B) e_j lies in the invariant subspace of f's roots (Cayley-Hamilton),
+    and w(theta) = g_theta(B) v with g_theta(lambda) = f(lambda) / (lambda - theta) is an eigenvector for each
+    root theta. Only matrix-vector products over the entries' own ring (no fractions, no mod-f arithmetic):
+    the entries of w are polynomials in theta of degree < deg f, nonzero at one root iff at all of them. None
+    when every e_j gives w = 0 (cannot happen for a diagonalizable B; the elimination is the fallback)."""
+    from sympy.polys.densearith import dup_add, dup_mul_ground
+
+    d, k = len(rows), len(f) - 1
+    g = [[f[0]]]                                   # g_{k-1} = a_k; g_{i-1} = a_i + theta g_i
+    for a in f[1:k]:
+        g.append(dup_add(g[-1] + [K.zero], [a], K))
+    g = g[::-1]                                    # g[i]: the coefficient of lambda^i, a polynomial in theta
+    for j in range(d):
+        v = [K.zero] * d
+        for coefficient in others:                 # Horner: v = h(B) e_j
+            v = _matvec(rows, v, K)
+            v[j] += coefficient
+        if not any(v):
+            continue
+        powers = [v]
+        for _ in range(k - 1):
+            powers.append(_matvec(rows, powers[-1], K))
+        w = []
+        for r in range(d):
+            total = []
+            for i in range(k):
+                if powers[i][r]:
+                    total = dup_add(total, dup_mul_ground(g[i], powers[i][r], K), K)
+            w.append(total)
+        if any(w):
+            return [w]
+    return None
+
+
+def _decomposition(matrix, extra=(), *, vectors=True, skip_zero=False):
+    """(K, [(f, exponent, roots, basis, K_f)], extra) for the irreducible factors f^exponent of
+    det(lambda I - matrix) over the domain K of the entries (without the factor f = lambda when
+    ``skip_zero``), and the ``extra`` entries as elements of K. ``basis``: eigenvectors as polynomials in the
+    root over K_f (K itself for the Krylov route of a simple factor, K's field for the elimination)."""
+    from sympy.polys.densearith import dup_mul, dup_pow
     from sympy.polys.factortools import dup_factor_list
     from sympy.polys.matrices import DomainMatrix
 
     d = matrix.rows
-    K, elements = _field(list(matrix) + list(extra))
+    K, elements = _domain(list(matrix) + list(extra))
     rows = [elements[i * d:(i + 1) * d] for i in range(d)]
     charpoly = DomainMatrix(rows, (d, d), K).charpoly()
     _, factors = dup_factor_list(charpoly, K)
     out = []
-    for f, exponent in factors:
-        f = dup_monic(f, K)
-        out.append((f, exponent, _roots(f, K), _nullspace_mod(rows, f, K) if vectors else None))
+    for index, (f, exponent) in enumerate(factors):
+        if skip_zero and len(f) == 2 and not f[1]:
+            continue
+        basis, K_f = None, K
+        if vectors and exponent == 1:
+            others = [K.one]
+            for other, e in factors[:index] + factors[index + 1:]:
+                others = dup_mul(others, dup_pow(other, e, K), K)
+            basis = _krylov_eigenvector(rows, others, f, K)
+        if vectors and basis is None:
+            K_f = K.get_field()
+            from sympy.polys.densetools import dup_monic
+
+            field_rows = [[K_f.convert(a, K) for a in row] for row in rows]
+            basis = _nullspace_mod(field_rows, dup_monic([K_f.convert(a, K) for a in f], K_f), K_f)
+        out.append((f, exponent, _roots(f, K), basis, K_f))
     return K, out, elements[d * d:]
 
 
@@ -342,7 +407,7 @@ def eigenvalues(matrix, *, simplify: bool = False) -> list:
     except _Unsupported:
         return [value for value, _ in _numeric_fallback(matrix, vectors=False)]
     values, groups = [], []
-    for index, (_, exponent, roots, _) in enumerate(factors):
+    for index, (_, exponent, roots, _, _) in enumerate(factors):
         for root in roots:
             values += [tidy(root, simplify=simplify)] * exponent
             groups += [index] * exponent
@@ -359,7 +424,7 @@ def eigenpairs(matrix, *, simplify: bool = False) -> list:
         K, factors, _ = _decomposition(matrix)
     except _Unsupported:
         return _numeric_fallback(matrix, vectors=True)
-    return _pairs(K, factors, lambda v: v, simplify)
+    return _pairs(factors, lambda v, K_f: v, simplify)
 
 
 def image_eigenpairs(matrix, image, *, simplify: bool = False) -> list:
@@ -368,41 +433,51 @@ def image_eigenpairs(matrix, image, *, simplify: bool = False) -> list:
     (``image``: d x m), orthonormalized inside a repeated eta. Largest first (``descending``)."""
     matrix, image = sp.Matrix(matrix), sp.Matrix(image)
     try:
-        K, factors, extra = _decomposition(matrix, list(image))
+        K, factors, extra = _decomposition(matrix, list(image), skip_zero=True)
     except _Unsupported:
         raise ValueError("the m x m route needs entries in an exact field (numbers or rational functions of "
                          "symbols)") from None
-    from sympy.polys.densearith import dup_add, dup_mul
+    from sympy.polys.densearith import dup_add, dup_mul_ground
 
     d, m = image.rows, image.cols
-    U = [extra[i * m:(i + 1) * m] for i in range(d)]
 
-    def mapped(z):
+    def mapped(z, K_f):
+        U = [[K_f.convert(a, K) for a in extra[i * m:(i + 1) * m]] for i in range(d)]
         out = []
         for i in range(d):
             total = []
             for j in range(m):
                 if U[i][j] and z[j]:
-                    total = dup_add(total, dup_mul([U[i][j]], z[j], K), K)
+                    total = dup_add(total, dup_mul_ground(z[j], U[i][j], K_f), K_f)
             out.append(total)
         return out
 
-    nonzero = [(f, e, roots, basis) for f, e, roots, basis in factors if f != [K.one, K.zero]]
-    return _pairs(K, nonzero, mapped, simplify)
+    return _pairs(factors, mapped, simplify)
 
 
-def _pairs(K, factors, transform, simplify):
-    from sympy.polys.densearith import dup_rem
+def _pairs(factors, transform, simplify):
+    from sympy.polys.densearith import dup_add, dup_mul, dup_rem
+    from sympy.polys.densetools import dup_monic
 
     pairs, groups = [], []
-    for index, (f, exponent, roots, basis) in enumerate(factors):
+    for index, (f, exponent, roots, basis, K) in enumerate(factors):
         if len(basis) != exponent:
             raise ArithmeticError(f"the matrix is not diagonalizable: eigenspace of dimension {len(basis)} for a "
                                   f"root of multiplicity {exponent}")
-        vectors = _orthogonalize([[dup_rem(x, f, K) for x in transform(v)] for v in basis], f, K)
+        vectors = [transform(v, K) for v in basis]
+        if len(vectors) > 1:                       # the elimination route: K is a field
+            f_K = dup_monic([K.convert(a) for a in f], K)
+            vectors = _orthogonalize([[dup_rem(x, f_K, K) for x in v] for v in vectors], f_K, K)
         for root in roots:
             for v in vectors:
-                norm = sp.sqrt(_at(_inner(v, v, f, K), root, K))
+                square = []
+                for x in v:
+                    if x:
+                        square = dup_add(square, dup_mul(x, x, K), K)
+                field = K.get_field()                 # ||w||^2 mod f: a polynomial of degree < deg f in the root
+                square = dup_rem([field.convert(a, K) for a in square],
+                                 dup_monic([field.convert(a, K) for a in f], field), field)
+                norm = sp.sqrt(tidy(_at(square, root, field)))
                 u = sp.Matrix([tidy(_at(x, root, K) / norm, simplify=simplify) for x in v])
                 pairs.append((tidy(root, simplify=simplify), u))
                 groups.append(index)

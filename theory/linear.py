@@ -24,6 +24,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
+from sympy.polys.matrices.exceptions import DMNonInvertibleMatrixError as NonInvertibleMatrixError
 
 from theory.exact import eigenpairs, eigenvalues, exact, image_eigenpairs, tidy
 from theory.gmm import GMM, aligned_fraction, effective_imbalance, imbalance
@@ -117,18 +119,31 @@ def gram_route_eigenpairs(gmm: GMM, *, simplify: bool = False) -> list[tuple[sp.
             for eta, u in image_eigenpairs(sp.diag(*gmm.weights) * U.T * U, U, simplify=simplify)]
 
 
+def _left_solve(left: sp.Matrix, A: sp.Matrix, B: sp.Matrix) -> sp.Matrix | None:
+    """left A^-1 B exactly, by fraction-free elimination over the entries' own ring (DomainMatrix.solve_den:
+    no gcds on the way, one division at the end); None when A is singular."""
+    D, L = DomainMatrix.from_Matrix(A.row_join(B)), DomainMatrix.from_Matrix(left)
+    D, L = D.unify(L)
+    try:
+        x, den = D[:, :A.cols].solve_den(D[:, A.cols:])
+    except NonInvertibleMatrixError:
+        return None
+    numerator, field = L * x, D.domain.get_field()
+    scale = field.convert(den, D.domain)
+    return sp.Matrix(numerator.shape[0], numerator.shape[1],
+                     lambda i, j: field.to_sympy(field.convert(numerator[i, j].element, D.domain) / scale))
+
+
 def _solve(M: sp.Matrix, rhs: sp.Matrix) -> sp.Matrix:
     """M^+ rhs for a symmetric positive semi-definite M and rhs in its range, exactly: (M + P_N)^-1 rhs with
-    P_N the projector on null(M) (= M^-1 rhs when M is invertible), by elimination over the entries' field."""
-    from sympy.polys.matrices import DomainMatrix
-
-    D = DomainMatrix.from_Matrix(M.col_insert(M.cols, rhs)).to_field()
-    A, B = D[:, :M.cols], D[:, M.cols:]
-    null = A.nullspace()
-    if null.shape[0]:
-        N = null.transpose()
-        A = A + N * (N.transpose() * N).inv() * N.transpose()
-    return tidy(A.lu_solve(B).to_Matrix())
+    P_N the projector on null(M) (= M^-1 rhs when M is invertible)."""
+    identity = sp.eye(M.rows)
+    solved = _left_solve(identity, M, rhs)
+    if solved is not None:
+        return solved
+    N = (DomainMatrix.from_Matrix(M).to_field().nullspace().transpose()).to_Matrix()
+    projector = N * (N.T * N).inv() * N.T
+    return tidy(_left_solve(identity, tidy(M + projector), rhs))
 
 
 def trained_weights(gmm: GMM) -> sp.Matrix:
@@ -232,20 +247,13 @@ def cluster_outputs(gmm: GMM) -> sp.Matrix:
     invertible, F = y: every cluster mean is fitted, conflicting ones too. When Pi G + s^2 I is singular
     (s^2 = 0 with more clusters than rank U) F = U^T M^+ E[y x]. K classes: y -> the one-hot targets (m x K).
     Bound: TIME_BOUNDS["cluster_outputs"]."""
-    from sympy.polys.matrices import DomainMatrix
-
     s2 = gmm.isotropic_variance
     if s2 is None:
         raise ValueError("gmm must have isotropic noise (S = s^2 I) for the Woodbury route")
     U, Pi = gmm.means, sp.diag(*gmm.weights)
     G = U.T * U
-    system = DomainMatrix.from_Matrix((Pi * G + s2 * sp.eye(len(gmm.clusters))).col_insert(
-        len(gmm.clusters), Pi * gmm.targets)).to_field()
-    m = len(gmm.clusters)
-    A, B = system[:, :m], system[:, m:]
-    if A.rank() < m:
-        return tidy(U.T * trained_weights(gmm))
-    return tidy(G * A.lu_solve(B).to_Matrix())
+    F = _left_solve(G, Pi * G + s2 * sp.eye(len(gmm.clusters)), Pi * gmm.targets)
+    return tidy(U.T * trained_weights(gmm)) if F is None else F
 
 
 def interpolation_outputs(gmm: GMM, counts, *, dim=None, gamma=1) -> sp.Matrix:
@@ -260,8 +268,6 @@ def interpolation_outputs(gmm: GMM, counts, *, dim=None, gamma=1) -> sp.Matrix:
     dimension d, every coordinate of which carries cluster c's variance sigma_c^2 (the coordinates beyond
     gmm.dim are pure noise). Imbalance and variance enter only through d sigma_c^2 / n_c. Bound:
     TIME_BOUNDS["interpolation_outputs"]."""
-    from sympy.polys.matrices import DomainMatrix
-
     counts = [exact(n, f"counts[{c}]") for c, n in enumerate(counts)]
     m = len(gmm.clusters)
     if len(counts) != m or any(not (n.is_integer and n > 0) for n in counts):
@@ -270,12 +276,11 @@ def interpolation_outputs(gmm: GMM, counts, *, dim=None, gamma=1) -> sp.Matrix:
     U = gmm.means
     G = U.T * U
     ridge = sp.diag(*[d * v / n for v, n in zip(gmm.cluster_variances, counts)])
-    system = DomainMatrix.from_Matrix((G + ridge).col_insert(m, exact(gamma, "gamma") * gmm.targets)).to_field()
-    A, B = system[:, :m], system[:, m:]
-    if A.rank() < m:
+    F = _left_solve(G, G + ridge, exact(gamma, "gamma") * gmm.targets)
+    if F is None:
         raise ValueError("G + diag(d sigma_c^2 / n_c) is singular: give the clusters with dependent means a "
                          "positive variance")
-    return tidy(G * A.lu_solve(B).to_Matrix())
+    return F
 
 
 CORE_VAR, BIAS_VAR = sp.symbols("s_c s_b", positive=True)

@@ -160,3 +160,112 @@ def broken_relu_settings(draw, *, max_depth: int = 3):
         W_std = draw(st.fractions(Fraction(1, 2), Fraction(2), max_denominator=10))
         return {"depth": 1, "W_std": W_std, "b_std": Fraction(0)}, omega
     return draw(relu_architectures(max_depth=max_depth)), omega
+
+
+# ---- the paper's general data model (claims D1-D3; issue 15) ----------------------------------
+def _orthogonal_complement(vectors, against):
+    """Each rational vector of ``vectors`` minus its projection on span(``against``) (exact Gram-Schmidt)."""
+    basis = []
+    for a in against:
+        for b in basis:
+            scale = sum(x * y for x, y in zip(a, b)) / sum(y * y for y in b)
+            a = [x - scale * y for x, y in zip(a, b)]
+        if any(a):
+            basis.append(a)
+    out = []
+    for v in vectors:
+        for b in basis:
+            scale = sum(x * y for x, y in zip(v, b)) / sum(y * y for y in b)
+            v = [x - scale * y for x, y in zip(v, b)]
+        out.append(v)
+    return out
+
+
+def cluster_layouts(*, max_per_kind: int = 4):
+    """[(y, b), ...]: 1..max_per_kind aligned (b = y) and 1..max_per_kind conflicting (b = -y) clusters for
+    each class y = +1, -1 (so 4 to 4 max_per_kind clusters), in the order class +1 aligned, conflicting,
+    class -1 aligned, conflicting."""
+    count = st.integers(1, max_per_kind)
+    return st.tuples(count, count, count, count).map(
+        lambda k: [(1, 1)] * k[0] + [(1, -1)] * k[1] + [(-1, -1)] * k[2] + [(-1, 1)] * k[3])
+
+
+@st.composite
+def general_gmms(draw, *, max_per_kind: int = 4, extra_dims=(0, 2), allow_zero_variance: bool = True,
+                 canonical_form: bool = True, variance=None):
+    """GMM.general: 1..max_per_kind aligned and conflicting clusters per class (``cluster_layouts``), drawn
+    weights (rational, ``cluster_weights``), per-cluster isotropic variances (``variances``; ``variance`` fixes
+    them all, e.g. 0) and shared (alpha, beta) (``margins``). Means y alpha e_core + b beta e_bias + o_c with
+    offsets o_c on extra_dims[0]..extra_dims[1] further coordinates (the means are not orthogonal).
+
+    canonical_form=True projects the offsets so that sum_c pi_c y_c o_c = sum_c pi_c b_c o_c = 0, the condition
+    under which the canonical closed forms carry over with p_eff and S (theory.linear.canonical_reduction);
+    False keeps the raw offsets (then only L2, D1 and N1 are claimed)."""
+    layout = draw(cluster_layouts(max_per_kind=max_per_kind))
+    m = len(layout)
+    weights = draw(cluster_weights(m))
+    alpha, beta = draw(margins())
+    extra = draw(st.integers(*extra_dims))
+    offset = st.fractions(-2, 2, max_denominator=4)
+    raw = [[draw(offset) for _ in range(m)] for _ in range(extra)]        # one row per extra coordinate
+    if canonical_form and extra:
+        against = [[w * y for w, (y, _) in zip(weights, layout)], [w * b for w, (_, b) in zip(weights, layout)]]
+        raw = _orthogonal_complement(raw, against)
+    var = [draw(variances(allow_zero=allow_zero_variance)) if variance is None else variance for _ in range(m)]
+    clusters = [(y, b, weights[c], var[c], [raw[j][c] for j in range(extra)]) for c, (y, b) in enumerate(layout)]
+    return GMM.general(alpha, beta, clusters, dim=2 + extra)
+
+
+@st.composite
+def free_gmms(draw, *, m=(2, 6), dim=(2, 4), variance=None, allow_zero_variance: bool = True):
+    """m clusters with arbitrary small-integer means (halves in [-3, 3], not orthogonal, not of the canonical
+    form), random labels +-1 (both present), drawn weights and per-cluster isotropic variances; ``variance``
+    fixes them all."""
+    m, d = draw(st.integers(*m)), draw(st.integers(*dim))
+    coordinate = st.integers(-6, 6).map(lambda k: Fraction(k, 2))
+    mean = st.lists(coordinate, min_size=d, max_size=d).filter(any)
+    means = [draw(mean) for _ in range(m)]
+    labels = [1, -1] + [draw(st.sampled_from([-1, 1])) for _ in range(m - 2)]
+    var = [draw(variances(allow_zero=allow_zero_variance)) if variance is None else variance for _ in range(m)]
+    return GMM.from_arrays(draw(cluster_weights(m)), means, labels, var)
+
+
+@st.composite
+def multiclass_gmms(draw, *, classes=(3, 4), per_class=(1, 2), variance=None, allow_zero_variance: bool = True):
+    """K = 3..4 classes with one-hot targets: cluster c of class k with shortcut attribute b (a class index;
+    aligned when b = k) has mean alpha e_k + beta e_{K + b}; each class has an aligned cluster and 0..per_class[1]
+    conflicting ones (b drawn among the other classes). Drawn weights, per-cluster variances, (alpha, beta)."""
+    K = draw(st.integers(*classes))
+    alpha, beta = draw(margins())
+    labels, biases = [], []
+    for k in range(K):
+        labels.append(k)
+        biases.append(k)
+        for _ in range(draw(st.integers(per_class[0] - 1, per_class[1] - 1))):
+            labels.append(k)
+            biases.append(draw(st.sampled_from([j for j in range(K) if j != k])))
+    means = []
+    for k, b in zip(labels, biases):
+        mean = [0] * (2 * K)
+        mean[k] += alpha
+        mean[K + b] += beta
+        means.append(mean)
+    m = len(labels)
+    var = [draw(variances(allow_zero=allow_zero_variance)) if variance is None else variance for _ in range(m)]
+    return GMM.from_arrays(draw(cluster_weights(m)), means, labels, var, biases=biases, classes=K)
+
+
+@st.composite
+def interpolation_settings(draw, *, m=(2, 5), dim=(2, 3), counts=(2, 6), ridge=(Fraction(1, 2), Fraction(3)),
+                           ambient: int = 6000):
+    """(gmm, counts, ambient) for claim D3: m clusters with arbitrary half-integer means in ``dim`` coordinates,
+    labels +-1, counts n_c in ``counts``, and variances sigma_c^2 = r_c n_c ||mu_c||^2 / ambient with
+    r_c in ``ridge``, so that the per-cluster ridge d sigma_c^2 / n_c = r_c ||mu_c||^2 is comparable to the
+    cluster's own G_cc (the prediction is neither G's nor the ridge's alone). The model lives in the small
+    coordinates; the data lives in R^ambient (theory.linear.interpolation_outputs)."""
+    gmm = draw(free_gmms(m=m, dim=dim, variance=0))
+    n_c = [draw(st.integers(*counts)) for _ in gmm.clusters]
+    r_c = [draw(st.fractions(*ridge, max_denominator=4)) for _ in gmm.clusters]
+    var = [r * n * sum(x * x for x in c.mean) / ambient for r, n, c in zip(r_c, n_c, gmm.clusters)]
+    model = GMM.from_arrays(gmm.weights, [list(c.mean) for c in gmm.clusters], gmm.labels, var)
+    return model, n_c, ambient

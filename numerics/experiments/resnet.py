@@ -26,10 +26,11 @@ import torch
 from numerics.clusters import cluster_kernel, predicted_eigenvalues, relative_eigenvalue_errors
 from numerics.colored_digits import ColoredDigits, colored_digits
 from numerics.eigen import top_eigenpairs
-from numerics.eigenfunctions import label_features
+from numerics.eigenfunctions import label_features, predicted_label_features
 from numerics.resnet import resnet18
 from numerics.structured_ntk import structured_gram
 from numerics.training import gradient_descent, kernel_regression
+from theory.gmm import CANONICAL_ALIGNED, CANONICAL_LABELS
 
 
 @dataclass(frozen=True)
@@ -153,14 +154,18 @@ class FeatureRatio:
     index_aligned: int        # position of phi_A among the top-k eigenpairs
     index_conflicting: int
     values: np.ndarray        # the top-k Gram eigenvalues
+    predicted: float          # G1: the same selection on the 4 x 4 (label, colour) cluster kernel of the Gram
 
 
 def feature_ratio(grams: DigitsGrams, *, k: int = 20) -> FeatureRatio:
     """E2 on one set of Grams: phi_A, phi_C among the top-k Nystrom eigenfunctions, most correlated
-    with g_A, g_C on the balanced test set (numerics.eigenfunctions)."""
-    test = grams.test
+    with g_A, g_C on the balanced test set (numerics.eigenfunctions), and G1's cluster-level
+    prediction of the same ratio from the training Gram's (label, colour) cluster kernel."""
+    test, train = grams.test, grams.train
     lf = label_features(grams.K, grams.K_test, _labels(test), test.aligned, k=k)
-    return FeatureRatio(grams.rho, lf.ratio, lf.index_aligned, lf.index_conflicting, lf.values)
+    ck = cluster_kernel(grams.K, train.cluster, 4)
+    predicted = predicted_label_features(ck, np.array(CANONICAL_LABELS, dtype=np.float64), np.array(CANONICAL_ALIGNED))
+    return FeatureRatio(grams.rho, lf.ratio, lf.index_aligned, lf.index_conflicting, lf.values, predicted.ratio)
 
 
 # ---- E3 ----------------------------------------------------------------------------------------

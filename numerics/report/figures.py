@@ -162,9 +162,40 @@ def width_convergence(rows, out: Path) -> Path | None:
     return _save(fig, out, "fig6_width_convergence.png")
 
 
+def label_feature_ratio(rows, out: Path) -> Path | None:
+    """Figure 7 (E2, G1): lambda(phi_A)/lambda(phi_C) vs rho, one panel per network, measurements as
+    markers and G1's cluster-level prediction from the network's own kernel as lines. On the canonical
+    mixture the bias-free ReLU's prediction IS the linear one (P1); with the symmetry broken the linear
+    prediction (dashed) misses the measurements."""
+    found = [r for r in rows if r.claim == "E2" and "rho" in r.series]
+    if not found:
+        return None
+    fig, axes = plt.subplots(1, len(found), figsize=(5 * len(found), 4.2), squeeze=False)
+    for ax, row in zip(axes[0], found):
+        s = row.series
+        rho = np.asarray(s["rho"])
+        measured = s.get("measured", {f"seed {k}": v for k, v in zip(s.get("seeds", []), s.get("ratios", []))})
+        predicted = s.get("g1_nonlinear", s.get("g1_predicted", {}))
+        if isinstance(predicted, list):
+            predicted = dict(zip(measured, predicted))
+        for i, (name, values) in enumerate(measured.items()):
+            ax.plot(rho, values, "os^vD"[i % 5], color=f"C{i}", label=f"measured, {name}")
+            if name in predicted:
+                ax.plot(rho, predicted[name], "-", color=f"C{i}", label=f"G1, own kernel, {name}")
+            if name in s.get("g1_linear", {}):
+                ax.plot(rho, s["g1_linear"][name], "--", color=f"C{i}", alpha=0.6, label=f"G1, linear kernel, {name}")
+        ax.set_yscale("log")
+        ax.set(title=row.network, xlabel=r"$\rho$ (aligned fraction)", ylabel=r"$\lambda(\phi_A)\,/\,\lambda(\phi_C)$")
+        ax.legend(fontsize=6, loc="upper left")
+    fig.suptitle("E2: the aligned label feature gains on the conflicting one as " + r"$\rho$" + " grows "
+                 "(markers: measured; lines: G1 prediction)", fontsize=9)
+    return _save(fig, out, "fig7_label_feature_ratio.png")
+
+
 def draw_all(rows, out: Path, seed: int = 0) -> list[Path]:
     """Every figure the rows allow; returns the written paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [spectrum_vs_rho(rows, out), plane_eigenfunctions(out, seed), energy_ratio(rows, out),
-             conflicting_margin(rows, out), residual_decay(rows, out), width_convergence(rows, out)]
+             conflicting_margin(rows, out), residual_decay(rows, out), width_convergence(rows, out),
+             label_feature_ratio(rows, out)]
     return [p for p in paths if p is not None]

@@ -70,9 +70,9 @@ def e2(ctx: Context) -> Row:
         measured = [r.ratio for r in runs]
         rules += [checks.label_ratio_rises(RHO_SWEEP, measured, apart=tol.RHO_PAIRS_APART),
                   checks.label_ratio_tie(measured[0], runs[0].odd_eigenvalues)]
-        ratios[str(float(beta))] = measured
-        predicted[str(float(beta))] = [r.predicted.ratio for r in runs]
-    last = ratios[str(float(BETA))]
+        ratios[f"beta/alpha={float(beta):g}"] = measured
+        predicted[f"beta/alpha={float(beta):g}"] = [r.predicted.ratio for r in runs]
+    last = ratios[f"beta/alpha={float(BETA):g}"]
     return Row.judged("E2", ARCH, NETWORK, f"ReLU NTK, n={n} d=20 var=0.09, beta/alpha in {_fmt(saliences)}, "
                       f"rho {_fmt(RHO_SWEEP)}",
                       "lambda(phi_A)/lambda(phi_C) increases with rho; ~1 (tie band) at rho=1/2",
@@ -167,3 +167,33 @@ def e2_broken(ctx: Context) -> Row:
 
 ENTRIES = [("R1", ARCH, r1), ("G1", ARCH, g1), ("E2", ARCH, e2), ("E2", ARCH, e2_broken), ("E3", ARCH, e3),
            ("E4", ARCH, e4)]
+
+
+def e4_training_drift(ctx: Context) -> Row:
+    """Beyond the lazy regime (issue 13): the empirical NTK before and after real GD training. Judged ONLY on the
+    drift-vs-width property (checks.kernel_drift_falls_with_width); whether training amplifies the shortcut (ratio,
+    alignments before -> after) is an open question, measured and reported."""
+    from numerics.experiments import training_drift as td
+
+    widths, seeds = (64, 256, 1024), [ctx.seed + i for i in range(3 if ctx.full else 2)]
+    eta_fractions = (0.25, 0.9)
+    runs = {eta: td.drift_vs_width(ALPHA, BETA, RHO_IMBALANCED, VAR_RELU_E2, n=100, dim=10, widths=widths,
+                                   seeds=seeds, eta_fraction=eta, steps=300) for eta in eta_fractions}
+    per_run = [{"eta_fraction": eta, "width": r.width, "seed": r.seed, "drift": r.drift,
+                "ratio": [r.before.ratio, r.after.ratio],
+                "alignment_aligned": [r.before.alignment_aligned, r.after.alignment_aligned],
+                "alignment_conflicting": [r.before.alignment_conflicting, r.after.alignment_conflicting]}
+               for eta, d in runs.items() for r in d.runs]
+    rose = {eta: sum(r.after.ratio > r.before.ratio for r in d.runs) for eta, d in runs.items()}
+    measured = "; ".join(f"eta {eta:g}: drift {_fmt(d.drifts)} (slope {d.slope:.2f}), ratio rose in {rose[eta]} of "
+                         f"{len(d.runs)} runs" for eta, d in runs.items())
+    return Row.judged("E4", ARCH, "2-layer ReLU after training",
+                      f"n=100 d=10 rho=0.9 var=0.09, 300 GD steps, eta_fraction {_fmt(eta_fractions)}, widths {widths}, "
+                      f"{len(seeds)} seeds", "empirical-NTK drift falls with width (>= width^-1/2); training's effect "
+                      "on lambda(phi_A)/lambda(phi_C) and the alignments: OPEN (measured)", measured,
+                      checks.all_of(*(checks.kernel_drift_falls_with_width(d) for d in runs.values())),
+                      series={"widths": list(widths), "drifts": {str(eta): d.drifts.tolist() for eta, d in runs.items()},
+                              "slopes": {str(eta): d.slope for eta, d in runs.items()}, "runs": per_run})
+
+
+ENTRIES.append(("E4", ARCH, e4_training_drift))

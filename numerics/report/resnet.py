@@ -67,13 +67,16 @@ def g1(ctx: Context) -> Row:
 
 def e2(ctx: Context) -> Row:
     setting, seeds = _setting(ctx), _seeds(ctx)
-    ratios = np.array([[ex.feature_ratio(_grams(float(r), s, setting)).ratio for r in RHOS] for s in seeds])
+    results = [[ex.feature_ratio(_grams(float(r), s, setting)) for r in RHOS] for s in seeds]
+    ratios = np.array([[f.ratio for f in row] for row in results])
+    predicted = np.array([[f.predicted for f in row] for row in results])
     check = checks.all_of(*(checks.label_ratio_rises(RHOS, row, apart=tol.RHO_PAIRS_APART) for row in ratios),
                           *(checks.label_ratio_beyond_balance(row[0], row[-1]) for row in ratios))
     return Row.judged("E2", ARCH, NETWORK, f"rho {_fmt(RHOS)}, balanced test probe; {_describe(setting, seeds)}",
                       "lambda(phi_A)/lambda(phi_C) rises with rho (pairs >= 0.2 apart); |log ratio| at 1/2 < at 0.9",
                       "ratio by rho: " + "; ".join(_fmt(row) for row in ratios), check,
-                      series={"rho": [float(r) for r in RHOS], "ratios": ratios.tolist(), "seeds": list(seeds)})
+                      series={"rho": [float(r) for r in RHOS], "ratios": ratios.tolist(), "seeds": list(seeds),
+                              "g1_predicted": predicted.tolist()})
 
 
 def e3_kernel(ctx: Context) -> Row:

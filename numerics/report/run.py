@@ -18,7 +18,7 @@ from theory.claims import CLAIMS
 
 #: Architecture -> module of report entries (each module has ENTRIES = [(claim, arch, fn)]).
 ARCHITECTURES = {"linear": "numerics.report.linear", "relu": "numerics.report.relu", "resnet18": "numerics.report.resnet",
-                 "margins": "numerics.report.margins"}
+                 "margins": "numerics.report.margins", "general": "numerics.report.general"}
 
 
 def entries(archs=None, claims=None):
