@@ -36,7 +36,7 @@ pytestmark = pytest.mark.benchmark(timer=time.process_time)
 
 
 def relu_ntk_kernel(n: int, seed: int = 0) -> np.ndarray:
-    """The two-layer ReLU NTK (numerics.kernels.relu_ntk, THEORY.md R1) of X ~ N(0, 1)^(n x d)."""
+    """The two-layer ReLU NTK (numerics.kernels.relu_ntk, docs/theory.md#R1) of X ~ N(0, 1)^(n x d)."""
     return relu_ntk(np.random.default_rng(seed).standard_normal((n, D)))
 
 

@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                           description="SymPy's closed forms for the canonical 4-cluster model (docs/theory.md#notation), "
                                       "evaluated at exact parameters (decimals such as 0.9 are taken as 9/10); a "
-                                      "parameter given as a name (--rho rho) stays a positive symbol. With --model, a "
+                                      "parameter given as its own name (--rho rho) stays a positive symbol. With "
+                                      "--model, a "
                                       "custom model from a JSON or TOML file (docs/example_model.json): eigenpairs, "
                                       "trained weights, cluster outputs and the D3 interpolation prediction.")
     show.add_argument("model", nargs="?", choices=["canonical"], default="canonical",
@@ -45,26 +46,26 @@ def _parser() -> argparse.ArgumentParser:
                                    ("rho", "0.9", "aligned fraction rho in [0, 1]; p = 2 rho - 1"),
                                    ("var", "0.25", "within-cluster variance s^2 per coordinate")):
         show.add_argument(f"--{name}", type=_number(name), default=default,
-                          help=f"{meaning}: a number (0.9, 9/10) or a name kept as a symbol")
+                          help=f"{meaning}: a number (0.9, 9/10), or {name} to keep it as a symbol")
     sub.add_parser("bench", help="run the benchmarks and print ratio tables (see: shortcut-ntk bench --help)")
     return parser
 
 
 def _number(name):
-    """An argparse type that parses a decimal or fraction string into an exact Fraction, or a Python identifier
-    into a positive SymPy Symbol of that name (never sympify)."""
+    """An argparse type that parses a decimal or fraction string into an exact Fraction, or the parameter's own
+    name (``--rho rho``) into a positive SymPy Symbol of that name (never sympify)."""
     from fractions import Fraction
 
     def parse(text: str):
-        if text.isidentifier():
+        if text == name:
             import sympy as sp
 
-            return sp.Symbol(text, positive=True)
+            return sp.Symbol(name, positive=True)
         try:
             value = Fraction(text)
         except (ValueError, ZeroDivisionError):
-            raise argparse.ArgumentTypeError(f"--{name} must be a number such as 0.9 or 9/10, or a symbol name "
-                                             f"such as rho, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"--{name} must be a number such as 0.9 or 9/10, or {name} to keep it "
+                                             f"as a symbol, got {text!r}") from None
         return value
 
     return parse

@@ -1,4 +1,4 @@
-"""Cluster-level reduction of ANY kernel Gram (claim G1, THEORY.md section 7).
+"""Cluster-level reduction of ANY kernel Gram (claim G1, docs/theory.md).
 
 Let Z be the n x m cluster membership (Z[i, c] = 1 iff point i lies in cluster c), N = diag(n_c)
 the counts, and K = k(X, X). Define

@@ -1,4 +1,4 @@
-"""Colored digits: a real-image shortcut data set with an exact label-bias correlation (THEORY.md 7).
+"""Colored digits: a real-image shortcut data set with an exact label-bias correlation (docs/theory.md).
 
 Source: scikit-learn's bundled 8x8 handwritten digits (1797 images, no download). The split is
 by index parity: "train" holds the even indices (899 images), "test" the odd ones (898), so the

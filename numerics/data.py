@@ -1,4 +1,4 @@
-"""Data: cluster models as float arrays, GMM sampling, and exact-moment designs (THEORY.md 2-3).
+"""Data: cluster models as float arrays, GMM sampling, and exact-moment designs (docs/theory.md).
 
 Every sampling function takes an explicit ``seed`` (or numpy Generator); nothing reads
 global random state.
@@ -27,7 +27,7 @@ class MixtureArrays:
     variances: np.ndarray
 
     @classmethod
-    def from_gmm(cls, gmm: GMM) -> "MixtureArrays":
+    def from_gmm(cls, gmm: GMM) -> MixtureArrays:
         def numbers(exprs, name):
             try:
                 return np.array(exprs.tolist() if isinstance(exprs, sp.MatrixBase) else exprs,
@@ -93,7 +93,7 @@ def canonical_counts(rho, n: int) -> list[int]:
 
 
 def exact_moment_design(gmm: GMM, *, max_points: int = 50_000) -> Sample:
-    """A deterministic sample whose second moment X^T X / n equals M EXACTLY (THEORY.md L3).
+    """A deterministic sample whose second moment X^T X / n equals M EXACTLY (docs/theory.md#L3).
 
     Cluster c contributes r_c copies of the 2d points mu_c +- sqrt(d) sigma_{c,j} e_j,
     j = 1..d, with r_c proportional to pi_c (weights must be rational). Each copy has mean
@@ -124,4 +124,4 @@ def exact_moment_design(gmm: GMM, *, max_points: int = 50_000) -> Sample:
     return Sample(np.concatenate(rows), arrays.labels[cluster], cluster)
 
 
-from numerics.colored_digits import colored_digits  # noqa: E402,F401  (colored digits, THEORY.md 7)
+from numerics.colored_digits import colored_digits  # noqa: E402,F401  (colored digits, docs/theory.md)

@@ -45,7 +45,7 @@ benchmarks/test_bench_eigen.py).
 A block of b columns resolves eigenvalue multiplicities up to b (single-vector Lanczos, eigsh,
 can miss copies of a repeated eigenvalue): pass ``block_size`` when eigenvalues may repeat.
 
-Low-rank route (THEORY.md L3).  The nonzero eigenvalues of F F^T are those of F^T F: if
+Low-rank route (docs/theory.md#L3).  The nonzero eigenvalues of F F^T are those of F^T F: if
 F^T F u = lambda u with |u| = 1 and lambda > 0, then v = F u / sqrt(lambda) is a unit
 eigenvector of F F^T with the same eigenvalue.  Equivalently F = U S W^T (thin SVD) gives
 lambda_i = s_i^2, v_i = U[:, i].  The Gram route eig(F^T F) costs n r^2 and squares the
@@ -55,7 +55,7 @@ otherwise the thin SVD of F is used.  k may exceed r: the pairs beyond the rank 
 0 and vectors completing an orthonormal basis (seeded Gaussian columns projected off the range
 of F and orthonormalised, as in the block route).
 
-Population route (THEORY.md L2).  M = U Pi U^T + s^2 I.  H = Pi^1/2 U^T U Pi^1/2 (m x m) has the
+Population route (docs/theory.md#L2).  M = U Pi U^T + s^2 I.  H = Pi^1/2 U^T U Pi^1/2 (m x m) has the
 nonzero eigenvalues eta of U Pi U^T; each eigenpair (eta, h) gives the unit eigenvector
 u = U Pi^1/2 h / sqrt(eta) of M with eigenvalue eta + s^2.  The complement of span(U) has
 eigenvalue s^2 (orthonormal completion as in the low-rank route).  eta <= 32 m eps eta_1 counts

@@ -3,7 +3,7 @@
 Generic: works for ANY kernel given as a train Gram (anything ``numerics.eigen.top_eigenpairs``
 accepts: dense, LowRank, a matrix-free LinearOperator) and a dense probe-by-train block.
 
-Nystrom extension (THEORY.md section 7, E2). A Gram eigenpair (lambda_i, v_i) of K = k(X, X)
+Nystrom extension (docs/theory.md, E2). A Gram eigenpair (lambda_i, v_i) of K = k(X, X)
 extends to the function
     phi_i(x) = k(x, X) v_i / lambda_i,
 which equals v_i on the training points (K v_i = lambda_i v_i) and is the empirical estimate of

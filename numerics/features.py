@@ -1,6 +1,6 @@
 """Features as NTK eigenfunctions: the output of a kernel-trained model split over eigenvectors.
 
-THEORY.md section 1 (claim T1): with a constant Gram K = sum_i lambda_i v_i v_i^T and
+docs/theory.md (claim T1): with a constant Gram K = sum_i lambda_i v_i v_i^T and
 f_0 = 0, after t steps of gradient descent with step eta,
     f_t(x) = sum_i f^(i)(x) (1 - (1 - eta lambda_i)^t),
     f^(i)(x) = k(x, X) v_i <v_i, Y> / lambda_i,

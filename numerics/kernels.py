@@ -141,7 +141,7 @@ def _next_angle(theta, norms1, norms2, W_std: float, b_std: float) -> np.ndarray
 
 def _relu_kernels(X1, X2, depth, W_std, b_std) -> tuple[np.ndarray, np.ndarray]:
     """(NNGP, NTK) of stax.serial([Dense(w, W_std, b_std), Relu()] * depth, Dense(1, W_std, b_std)) at
-    infinite width, NTK parameterization (claims R1, P1; THEORY.md 9). Recursion, from the input layer
+    infinite width, NTK parameterization (claims R1, P1; docs/theory.md). Recursion, from the input layer
     Sigma_0 = Theta_0 = W_std^2 x.x'/d + b_std^2 (angle theta_0, per-input scales |z| = sqrt Sigma_0(x, x)),
     one ReLU + Dense per hidden layer l = 1..depth:
         Sigma_l = W_std^2 |z||z'| J(theta_{l-1}) / (2 pi) + b_std^2,
@@ -163,7 +163,7 @@ def _relu_kernels(X1, X2, depth, W_std, b_std) -> tuple[np.ndarray, np.ndarray]:
 
 def relu_nngp(X1, X2=None, *, depth: int = 1, W_std: float = 1.0, b_std: float = 0.0) -> np.ndarray:
     """Infinite-width NNGP Sigma_depth of neural-tangents' stax.serial([Dense(w, W_std, b_std), Relu()] * depth,
-    Dense(1, W_std, b_std)), NTK parameterization (claims R1, P1; recursion in _relu_kernels, THEORY.md 9).
+    Dense(1, W_std, b_std)), NTK parameterization (claims R1, P1; recursion in _relu_kernels, docs/theory.md).
     depth = 1, W_std = 1, b_std = 0 is f(x) = W2 relu(W1 x / sqrt(d)) / sqrt(width) (R1):
         NNGP = r (sin theta + (pi - theta) cos theta) / (2 pi) = E_w[relu(w.x/sqrt d) relu(w.x'/sqrt d)],
     with r = |x||x'|/d and theta the angle between x and x'. Angles are accurate near 0 and pi (see
@@ -178,7 +178,7 @@ def relu_nngp(X1, X2=None, *, depth: int = 1, W_std: float = 1.0, b_std: float =
 
 def relu_ntk(X1, X2=None, *, depth: int = 1, W_std: float = 1.0, b_std: float = 0.0) -> np.ndarray:
     """Infinite-width NTK Theta_depth of the same network (claims R1, P1; recursion in _relu_kernels,
-    THEORY.md 7 and 9). At depth = 1, W_std = 1, b_std = 0 (R1):
+    docs/theory.md). At depth = 1, W_std = 1, b_std = 0 (R1):
         NTK = NNGP + q (pi - theta) / (2 pi),   q = x.x'/d,
     the second term being x.x'/d P(w.x > 0, w.x' > 0) from the first-layer weights; at theta = 0 it is
     |x|^2/d. In general Theta_l = Sigma_l + W_std^2 (pi - theta_{l-1}) / (2 pi) Theta_{l-1}, Theta_0 = Sigma_0.

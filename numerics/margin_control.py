@@ -47,7 +47,7 @@ class Method:
     l2: float = 0.0
     eta_q: float = 0.0
 
-    def objective(self, y, g) -> "Objective":
+    def objective(self, y, g) -> Objective:
         """The objective on one training set: its per-sample weights and group terms, computed once from the
         set's group counts with numerics.losses' own helpers (tests check it equals the losses' functions)."""
         y, g = np.asarray(y, dtype=np.float64), np.asarray(g)

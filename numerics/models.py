@@ -1,6 +1,6 @@
-"""Networks with a scalar output, float64 by default (THEORY.md L1, R1).
+"""Networks with a scalar output, float64 by default (docs/theory.md#L1, R1).
 
-Parameterizations follow THEORY.md: the one-layer model f(x) = w.x has NTK x.x' exactly;
+Parameterizations follow docs/theory.md: the one-layer model f(x) = w.x has NTK x.x' exactly;
 deep linear networks use the NTK parameterization (every layer divides by sqrt(fan_in),
 standard normal weights, no biases), whose NTK tends to (L/d) x.x' as width grows.
 Every constructor that draws weights takes an explicit ``seed``.

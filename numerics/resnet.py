@@ -1,4 +1,4 @@
-"""ResNet-18 in torchvision's layout, with a width knob and a deterministic init (THEORY.md 7, E2/E3).
+"""ResNet-18 in torchvision's layout, with a width knob and a deterministic init (docs/theory.md, E2/E3).
 
 Layout (He et al. 2016; torchvision.models.resnet18), stage widths w (1, 2, 4, 8), w = ``width``:
     conv1 7x7 stride 2 pad 3 (no bias) -> bn1 -> relu -> maxpool 3x3 stride 2 pad 1

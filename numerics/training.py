@@ -1,18 +1,15 @@
-"""Training by real full-batch gradient descent, and the kernel-regression limit (THEORY.md 1, 5).
+"""Training by real full-batch gradient descent, and the kernel-regression limit (docs/theory.md).
 
 Loss L = 1/2 ||f(X) - Y||^2 (a sum, not a mean), so one step with a constant NTK K moves the
 training residual by r <- (I - eta K) r: exactly the law of claim T1.
 """
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import torch
 from torch import nn
 
 from numerics.progress import bar
-
 from numerics.validation import finite_matrix
 
 
@@ -54,7 +51,7 @@ def min_norm_interpolant(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """w = X^T (X X^T)^+ targets: the limit of gradient descent from w = 0 for f(x) = w.x.
 
     With n > d this is the least-squares solution in the row space, with n < d and X X^T
-    invertible it interpolates (THEORY.md section 6). lstsq's SVD cut-off is the stated
+    invertible it interpolates (docs/theory.md). lstsq's SVD cut-off is the stated
     pseudo-inverse rule: singular values below max(n, d) * eps * sigma_max are dropped.
     """
     X = finite_matrix(X, "X")
@@ -66,7 +63,7 @@ def min_norm_interpolant(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 def kernel_regression(K: np.ndarray, K_test: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kernel least squares f = k(., X) K^-1 targets (the t -> infinity limit of NTK gradient descent
-    from f_0 = 0, THEORY.md 1): its outputs on the training points (= targets up to the solve's
+    from f_0 = 0, docs/theory.md): its outputs on the training points (= targets up to the solve's
     rounding, n eps cond(K)) and on the test points (rows of K_test = k(X_test, X))."""
     coefficients = np.linalg.solve(K, targets)
     return K @ coefficients, K_test @ coefficients

@@ -1,5 +1,5 @@
 """Write tests/data/nt_reference.json: neural-tangents' infinite-width NNGP and NTK of deep ReLU networks
-(claim R1, THEORY.md 9), the independent reference for numerics.kernels.relu_ntk / relu_nngp.
+(claim R1, docs/theory.md), the independent reference for numerics.kernels.relu_ntk / relu_nngp.
 
 Network: stax.serial([Dense(512, W_std, b_std), Relu()] * depth, Dense(1, W_std, b_std)), NTK
 parameterization, on a grid depth in 1..4, W_std in {1, 1.5}, b_std in {0, 0.5}; inputs X (5 x 4) and

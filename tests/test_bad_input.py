@@ -33,12 +33,16 @@ def _image_model():
     return resnet18(width=2, seed=0, dtype=torch.float64)
 
 CASES = [
-    ("weights not summing to 1", lambda: GMM.from_arrays([0.5, 0.6], MEANS, [1, -1], [0, 0]), ValueError, r"cluster weights must sum to 1, got \d+/\d+ \(= 1.1\)"),
-    ("negative weight", lambda: GMM.from_arrays([1.5, -0.5], MEANS, [1, -1], [0, 0]), ValueError, r"clusters\[1\].weight must be >= 0, got -1/2"),
-    ("negative variance", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, -1], [0, -1]), ValueError, r"clusters\[1\].variances\[0\] must be >= 0, got -1"),
+    ("weights not summing to 1", lambda: GMM.from_arrays([0.5, 0.6], MEANS, [1, -1], [0, 0]),
+     ValueError, r"cluster weights must sum to 1, got \d+/\d+ \(= 1.1\)"),
+    ("negative weight", lambda: GMM.from_arrays([1.5, -0.5], MEANS, [1, -1], [0, 0]),
+     ValueError, r"clusters\[1\].weight must be >= 0, got -1/2"),
+    ("negative variance", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, -1], [0, -1]),
+     ValueError, r"clusters\[1\].variances\[0\] must be >= 0, got -1"),
     ("NaN variance", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, -1], [0, math.nan]), ValueError, r"variances\[1\] must be finite"),
     ("label not +-1", lambda: GMM.from_arrays([0.5, 0.5], MEANS, [1, 0], [0, 0]), ValueError, r"label must be -1 or \+1"),
-    ("mismatched dims", lambda: GMM.from_arrays([0.5, 0.5], [[1, 0], [0, 1, 0]], [1, -1], [0, 0]), ValueError, "mean and variances must be 2 x 1"),
+    ("mismatched dims", lambda: GMM.from_arrays([0.5, 0.5], [[1, 0], [0, 1, 0]], [1, -1], [0, 0]),
+     ValueError, "mean and variances must be 2 x 1"),
     ("missing mean", lambda: GMM.from_arrays([0.5, 0.5], [[1, 0]], [1, -1], [0, 0]), ValueError,
      r"means must have one entry per cluster \(2\), got 1"),
     ("string var", lambda: GMM.canonical(1, 1, 0.5, "0.1"), TypeError, "var must be a real number or SymPy expression, got str"),

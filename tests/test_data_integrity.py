@@ -12,7 +12,7 @@ Tested through the functions the experiments build their sets with: numerics.exp
 samplers underneath (numerics.data.sample_gmm, numerics.colored_digits.colored_digits).
 
 Expected values are written from the definitions, not from the code: the canonical means
-mu_{y,b} = y alpha e_core + b beta e_bias in cluster order (y, b) = (+,+), (-,-), (+,-), (-,+) (THEORY.md 2);
+mu_{y,b} = y alpha e_core + b beta e_bias in cluster order (y, b) = (+,+), (-,-), (+,-), (-,+) (docs/theory.md);
 the colored-digit image (numerics/colored_digits.py docstring) image[ch] = colour[ch] g - mean_colour[ch]
 gbar + noise eps[ch], colour = ((1 + contrast b)/2, (1 - contrast b)/2, 0) + jitter z: with contrast 1 and
 jitter = noise = 0, red - green = b * upsample(g), the digit itself; with noise sigma the pixel noise is
@@ -34,7 +34,7 @@ from numerics.experiments.relu import balanced_probe, canonical_sample, train_an
 from theory import GMM
 from theory.strategies import seeds
 
-#: canonical cluster order: (y, b) per cluster (THEORY.md 2)
+#: canonical cluster order: (y, b) per cluster (docs/theory.md)
 Y_B = np.array([(1, 1), (-1, -1), (1, -1), (-1, 1)])
 HALF = Fraction(1, 2)
 

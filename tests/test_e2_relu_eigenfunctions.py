@@ -1,4 +1,4 @@
-"""E2: the aligned label feature's eigenvalue grows against the conflicting one with rho (THEORY.md 7).
+"""E2: the aligned label feature's eigenvalue grows against the conflicting one with rho (docs/theory.md).
 
 ReLU NTK on the canonical model, n = 400 training points (exact cluster counts), d = 20, probe of
 100 points per cluster (balanced, rho = 1/2). phi_A / phi_C: the Nystrom eigenfunctions most
@@ -8,15 +8,15 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given, settings, strategies as st
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
+from numerics import checks
 from numerics.data import canonical_counts
 from numerics.eigenfunctions import cluster_functions, label_features_from_eigenpairs, nystrom
 from numerics.experiments.relu import relu_label_feature_ratio
 from numerics.kernels import relu_ntk
-from numerics import checks
-from numerics.tolerances import (COUNT_RATIO_ROUNDING, DEGENERATE_GAP, E2_ODD_DIAGONAL, NYSTROM_ROUNDING_FACTOR,
-                                 eigh_rounding)
+from numerics.tolerances import COUNT_RATIO_ROUNDING, DEGENERATE_GAP, E2_ODD_DIAGONAL, NYSTROM_ROUNDING_FACTOR, eigh_rounding
 from theory.strategies import seeds
 
 pytestmark = pytest.mark.claim("E2")

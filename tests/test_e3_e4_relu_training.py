@@ -1,6 +1,6 @@
 """E3 and E4: after training (every training margin = gamma), the aligned-minus-conflicting test-margin
 GAP grows with rho and with the variance; the trained network tracks its NTK prediction, closer as
-width grows (THEORY.md 7, 8, 9).
+width grows (docs/theory.md).
 
 Why the gap and not "the conflicting margin falls": every margin shrinks with the within-cluster
 variance (the ridge shrinks all outputs), at rho = 1/2 too, so a falling conflicting margin cannot
@@ -18,12 +18,12 @@ tends to 0: the variance property is stated and drawn for var <= 1/2.
 from fractions import Fraction
 
 import pytest
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments.relu import gmm_kernel_regression_margins, linearization_gap, trained_network_margins
-from numerics.tolerances import (RELU_E3_SYMMETRY_BAND, RELU_GD_MARGIN, RELU_KERNEL_MARGIN,
-                                 VANISHING_VARIANCE_FIT, VANISHING_VARIANCE_POWER)
+from numerics.tolerances import RELU_E3_SYMMETRY_BAND, RELU_GD_MARGIN, RELU_KERNEL_MARGIN, VANISHING_VARIANCE_FIT, VANISHING_VARIANCE_POWER
 from theory.strategies import seeds
 
 N, DIM = 800, 20

@@ -1,5 +1,5 @@
 """The eigensolver core (numerics/eigen.py) against numpy.linalg.eigh (claim L3: low-rank and
-dense routes agree; THEORY.md section 8: subspaces compared by Davis-Kahan, never raw vectors).
+dense routes agree; docs/theory.md: subspaces compared by Davis-Kahan, never raw vectors).
 
 Matrices are A = Q diag(lam) Q^T with Q from a Hypothesis-drawn seed; spectra are generic,
 degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 10^[-6, 6].
@@ -18,8 +18,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from numerics import eigen
 from numerics.eigen import DEFAULT_TOL, EigenConvergenceError, LowRank, top_eigenpairs
-from numerics.tolerances import (CERTIFICATE_FACTOR, EIGEN_ANGLE_ATOL, EIGEN_REL_GAP, EIGEN_RESIDUAL, EIGEN_VALUE_RTOL, EPS,
-                                 FEW_ULPS)
+from numerics.tolerances import CERTIFICATE_FACTOR, EIGEN_ANGLE_ATOL, EIGEN_REL_GAP, EIGEN_RESIDUAL, EIGEN_VALUE_RTOL, EPS, FEW_ULPS
 from theory import GMM
 
 pytestmark = pytest.mark.claim("L3")
@@ -453,7 +452,7 @@ def test_matvecs_counts_every_applied_column(method):
 
 
 def _second_moment(weights, means, variance):
-    """M = sum_c pi_c mu_c mu_c^T + s^2 I, written out here (THEORY.md section 2)."""
+    """M = sum_c pi_c mu_c mu_c^T + s^2 I, written out here (docs/theory.md)."""
     means = np.asarray(means, dtype=float)
     return (means.T * weights) @ means + variance * np.eye(means.shape[1])
 

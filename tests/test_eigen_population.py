@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from numerics.data import MixtureArrays
 from numerics.eigen import top_eigenpairs

@@ -1,7 +1,8 @@
 """T1: the feature decomposition f^(i)(x) = k(x, X) v_i <v_i, Y> / lambda_i (numerics/features.py)."""
 import numpy as np
 import pytest
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from numerics.features import feature_outputs
 from theory.strategies import seeds

@@ -1,16 +1,17 @@
-"""G1: the top-m Gram eigenvalues of any kernel from the m x m cluster kernel (THEORY.md 7)."""
+"""G1: the top-m Gram eigenvalues of any kernel from the m x m cluster kernel (docs/theory.md)."""
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from numerics import checks
 from numerics.clusters import cluster_kernel, membership, predicted_eigenvalues, ridge_cluster_outputs
 from numerics.data import canonical_counts, sample_gmm
 from numerics.experiments.relu import LABELS, canonical_sample, cluster_reduction, relu_cluster_reduction
 from numerics.kernels import linear_ntk, relu_nngp, relu_ntk
-from numerics import checks
 from numerics.tolerances import EPS, RELU_G1_SMALL_VARIANCE, RELU_G1_VARIANCE_ORDER
 from theory import cluster_kernel as theory_ck
 from theory import linear
@@ -97,7 +98,7 @@ def test_sympy_parity_blocks_give_the_numeric_cluster_eigenvalues(ab, n_a, n_c):
 
 def test_sympy_linear_kernel_recovers_the_linear_theory():
     """Linear kernel, nA = n (1 + p)/4, nC = n (1 - p)/4: the even block vanishes (x.x' is odd) and
-    the odd block's eigenvalues are n eig_+-(M) of THEORY.md 3 at s = 0 (derived there independently
+    the odd block's eigenvalues are n eig_+-(M) of docs/theory.md at s = 0 (derived there independently
     from the second moment)."""
     n = sp.Symbol("n", positive=True)
     gmm = GMM.canonical(linear.ALPHA, linear.BETA, (1 + linear.P) / 2, 0)

@@ -1,4 +1,4 @@
-"""G1, ridge form (THEORY.md 7): in the d >> n regime the within-cluster part of the Gram acts as a ridge
+"""G1, ridge form (docs/theory.md): in the d >> n regime the within-cluster part of the Gram acts as a ridge
 diag(r), and kernel regression's mean output on a fresh point of cluster c is
     F = Kbar (N Kbar + diag(r))^-1 N y                  (numerics.clusters.ridge_cluster_outputs),
 up to an error that shrinks like sqrt(n/d). Tested at variance > 0 (at zero variance r = 0 and F = y
@@ -26,7 +26,7 @@ DIMS = (400, 1600, 6400)          # d / n = 4, 16, 64: the bound's spread 2 sqrt
 
 
 def theory_ridge_outputs(ck, ridge_scale) -> np.ndarray:
-    """THEORY.md 7, typed here: Kbar (N Kbar + s diag(r))^-1 N y with the ridge scaled by s (s = 1: G1;
+    """docs/theory.md, typed here: Kbar (N Kbar + s diag(r))^-1 N y with the ridge scaled by s (s = 1: G1;
     s = 2 and s = 0: wrong ridges)."""
     N_ = np.diag(ck.counts)
     return ck.mean @ np.linalg.solve(N_ @ ck.mean + ridge_scale * np.diag(ck.excess), N_ @ LABELS)

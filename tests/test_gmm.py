@@ -1,4 +1,4 @@
-"""The cluster model itself (THEORY.md section 2): construction paths agree, derived views are
+"""The cluster model itself (docs/theory.md): construction paths agree, derived views are
 the definitions written out."""
 from fractions import Fraction
 

@@ -1,15 +1,16 @@
-"""L1: every linear network's NTK is c x.x' (THEORY.md 3)."""
+"""L1: every linear network's NTK is c x.x' (docs/theory.md)."""
 import copy
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from numerics import checks
 from numerics.experiments.linear import deep_linear_width_convergence, one_layer_ntk_error
 from numerics.kernels import empirical_ntk, ntk_operator, ntk_vector_product
 from numerics.models import DeepLinear
-from numerics import checks
 from numerics.tolerances import NEGATIVE_CONTROL_FACTOR, STRATEGY_AGREEMENT
 from theory.strategies import seeds
 
@@ -86,7 +87,7 @@ def test_auto_method_is_the_jacobian_route_for_linear_models():
 @settings(max_examples=3)
 @given(seed=seeds(), depth=st.sampled_from([2, 3]))
 def test_deep_linear_ntk_converges_at_rate_one_over_sqrt_width(seed, depth):
-    """Widths 16x apart, 4 seeds averaged (THEORY.md 8: the error itself is random).
+    """Widths 16x apart, 4 seeds averaged (docs/theory.md: the error itself is random).
     Theory: error ~ C / sqrt(width), slope -1/2, within WIDTH_SLOPE (see numerics.tolerances)."""
     X = _inputs(seed, 6, 5)
     result = deep_linear_width_convergence(X, depth, (16, 256, 4096), seeds=range(seed % 97, seed % 97 + 4))

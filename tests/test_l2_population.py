@@ -1,13 +1,13 @@
-"""L2: population eigenpairs of the linear NTK (THEORY.md 3), derived by SymPy."""
+"""L2: population eigenpairs of the linear NTK (docs/theory.md), derived by SymPy."""
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments.linear import population_spectrum
-from numerics.tolerances import (CLOSED_FORM_ROUNDING, DEGENERATE_GAP, NEGATIVE_CONTROL_FACTOR, POPULATION_EIGENVALUES,
-                                 davis_kahan_rounding)
+from numerics.tolerances import CLOSED_FORM_ROUNDING, DEGENERATE_GAP, NEGATIVE_CONTROL_FACTOR, POPULATION_EIGENVALUES, davis_kahan_rounding
 from theory import GMM, linear
 from theory.strategies import canonical_gmms, orthogonal_gmms
 
@@ -32,7 +32,7 @@ def test_symbolic_top_eigenspace_matches_numpy_within_davis_kahan(gmm):
 def test_canonical_closed_form_simplifies_to_theory():
     a, b, p, s = linear.ALPHA, linear.BETA, linear.P, linear.S
     root = sp.sqrt(((a**2 - b**2) / 2) ** 2 + p**2 * a**2 * b**2)
-    theory = ((a**2 + b**2) / 2 + root + s**2, (a**2 + b**2) / 2 - root + s**2)   # THEORY.md L2
+    theory = ((a**2 + b**2) / 2 + root + s**2, (a**2 + b**2) / 2 - root + s**2)   # docs/theory.md#L2
     derived = linear.canonical_eigenvalues()
     assert all(sp.simplify(d - t) == 0 for d, t in zip(derived, theory))
 
@@ -45,7 +45,7 @@ def test_symbolic_orthogonal_means_give_weight_times_squared_norm_plus_variance(
     means = [[a[0], 0, 0], [0, a[1], 0], [0, 0, a[2]]]
     gmm = GMM.from_arrays(weights, means, [1, -1, 1], [s**2] * 3)
     derived = [v for v, _ in linear.population_eigenpairs(gmm)]
-    theory = [weights[c] * a[c] ** 2 + s**2 for c in range(3)]      # THEORY.md L2
+    theory = [weights[c] * a[c] ** 2 + s**2 for c in range(3)]      # docs/theory.md#L2
     assert sp.simplify(sum(derived) - sum(theory)) == 0
     assert sorted(map(sp.srepr, map(sp.expand, derived))) == sorted(map(sp.srepr, map(sp.expand, theory)))
 

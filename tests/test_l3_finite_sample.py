@@ -1,4 +1,4 @@
-"""L3: finite-sample Gram eigenvalues (THEORY.md 3): exact designs and concentration."""
+"""L3: finite-sample Gram eigenvalues (docs/theory.md): exact designs and concentration."""
 import numpy as np
 import pytest
 import sympy as sp

@@ -12,19 +12,18 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numerics import checks, losses
 from numerics import tolerances as tol
 from numerics.data import exact_moment_design
 from numerics.experiments.linear import to_floats
-from numerics.experiments.margins import (SQUARED, WEIGHTED_SQUARED, adjustment_pair, linear_sample,
-                                          reweighting_path)
+from numerics.experiments.margins import SQUARED, WEIGHTED_SQUARED, adjustment_pair, linear_sample, reweighting_path
 from numerics.kernels import linear_ntk
 from numerics.margin_control import METHODS, step_size, train_kernel, train_linear
 from theory import GMM, linear
 from theory import reweighting as rw
-from theory.gmm import aligned_fraction
 from theory.strategies import seeds
 
 pytestmark = pytest.mark.claim("M2")
@@ -42,7 +41,7 @@ def test_importance_weights_remove_the_bias_weight_exactly_in_the_population():
     (theory.linear, claim S2), so the check could fail."""
     gmm = rw.importance_weighted_canonical()
     w_core, w_bias = rw.importance_weighted_weights()
-    A, B, Sc = linear.ALPHA, linear.BETA, linear.CORE_VAR
+    A, Sc = linear.ALPHA, linear.CORE_VAR
     unweighted_bias = linear.canonical_trained_weights()[1]
     check = checks.all_of(checks.exactly_zero("importance-weighted w_bias", w_bias),
                           checks.exactly_zero("w_core - alpha / (alpha^2 + s_c^2)", w_core - A / (A ** 2 + Sc ** 2)),

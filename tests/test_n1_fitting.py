@@ -1,15 +1,15 @@
-"""N1: without within-cluster variance every cluster mean is fitted exactly (THEORY.md 5)."""
+"""N1: without within-cluster variance every cluster mean is fitted exactly (docs/theory.md)."""
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, example, given, strategies as st
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments.linear_training import cluster_margins
-from numerics.tolerances import (CLOSED_FORM_ROUNDING, DESIGN_WEIGHTS, FEW_ULPS, INTERPOLATION_MARGIN,
-                                 NEGATIVE_CONTROL_FACTOR)
+from numerics.tolerances import CLOSED_FORM_ROUNDING, DESIGN_WEIGHTS, FEW_ULPS, INTERPOLATION_MARGIN, NEGATIVE_CONTROL_FACTOR
 from numerics.training import min_norm_interpolant
 from theory import GMM, linear
 from theory.strategies import cluster_weights, variances
@@ -77,12 +77,13 @@ def test_min_norm_interpolant_on_rank_deficient_designs(seed, n, d, rank, log_sc
         null = np.linalg.svd(B)[2][rank]
         shifted = w + np.linalg.norm(w) * null
         # it leaves the row space by |w| (a unit null direction times |w|), far above c_eps condition |w|
-        assert np.linalg.norm(shifted - row_space @ (row_space.T @ shifted)) > NEGATIVE_CONTROL_FACTOR * c_eps * condition * np.linalg.norm(w)
+        off = np.linalg.norm(shifted - row_space @ (row_space.T @ shifted))
+        assert off > NEGATIVE_CONTROL_FACTOR * c_eps * condition * np.linalg.norm(w)
 
 
 def test_trained_weights_of_a_singular_second_moment_are_the_pseudo_inverse_solution():
     """s^2 = 0 with dim = 3: M has a zero third row and column, so w = M^+ E[y x] (the limit of
-    gradient descent from 0, THEORY.md 5), checked against numpy's pinv of the float M."""
+    gradient descent from 0, docs/theory.md), checked against numpy's pinv of the float M."""
     gmm = GMM.canonical(1, 2, sp.Rational(9, 10), 0, dim=3)
     w = linear.trained_weights(gmm)
     M = np.array(linear.second_moment(gmm), dtype=float)

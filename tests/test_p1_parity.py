@@ -1,4 +1,4 @@
-"""P1: the parity of the ReLU NTK (THEORY.md 9), and the deep ReLU kernels and networks it needs (R1).
+"""P1: the parity of the ReLU NTK (docs/theory.md), and the deep ReLU kernels and networks it needs (R1).
 
 Expected values come from neural-tangents (tests/data/nt_reference.json, written by scripts/nt_reference.py),
 a 50-digit evaluation of the recursion, SymPy (theory.parity) or the hand-derived x.x'/(2d) law, never from
@@ -16,10 +16,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from numerics import tolerances as tol
-from numerics.checks import (all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear, relu_kernel_reference,
-                             width_rate)
+from numerics.checks import all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear, relu_kernel_reference, width_rate
 from numerics.experiments.relu import relu_width_convergence
-from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
+from numerics.kernels import relu_nngp, relu_ntk
 from numerics.models import ReLUMLP, TwoLayerReLU
 from theory.parity import W_STD, depth_one_odd_coefficients, odd_cubic_coefficient
 from theory.strategies import seeds
@@ -49,7 +48,7 @@ def test_deep_kernels_match_neural_tangents(setting):
 
 
 def _reference_kernels(x, x2, depth, W_std, b_std):
-    """(NNGP, NTK) of THEORY.md 9's recursion in 50-digit arithmetic from the exact float inputs (plain acos:
+    """(NNGP, NTK) of docs/theory.md's recursion in 50-digit arithmetic from the exact float inputs (plain acos:
     at 50 digits its sqrt(eps) loss near 0 and pi is ~1e-25)."""
     with mpmath.workdps(50):
         x, x2 = [mpmath.mpf(float(v)) for v in x], [mpmath.mpf(float(v)) for v in x2]
@@ -121,7 +120,7 @@ WIDTH_SETTINGS = [(1, 1.0, 0.5), (2, 1.0, 0.0), (2, 1.5, 0.5), (3, 1.0, 0.0)]
 @settings(max_examples=2)
 @given(seed=seeds())
 def test_relu_mlp_ntk_converges_to_the_deep_kernel(depth, W_std, b_std, seed):
-    """THEORY.md 8: the empirical NTK (method "jacobian") of ReLUMLP tends to relu_ntk(depth, W_std, b_std):
+    """docs/theory.md: the empirical NTK (method "jacobian") of ReLUMLP tends to relu_ntk(depth, W_std, b_std):
     widths 32 and 512 (16x apart), 16 seeds averaged, log-log slope -1/2 within WIDTH_SLOPE (measured over 25
     input sets per setting: |slope + 1/2| <= 0.155). Depth 3 with b_std = 0.5 is pre-asymptotic at width 32 (one
     input set gave 0.23 at 16 seeds, 0.16 at 32); its kernel is checked against neural-tangents instead."""

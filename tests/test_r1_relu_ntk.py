@@ -1,18 +1,27 @@
-"""R1: the two-layer ReLU network's NTK, analytic (arc-cosine) and empirical (THEORY.md 7, 8)."""
+"""R1: the two-layer ReLU network's NTK, analytic (arc-cosine) and empirical (docs/theory.md)."""
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import quad
 
+from numerics import checks
 from numerics.experiments.relu import relu_width_convergence, strategy_disagreement
 from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
 from numerics.models import OneLayerLinear, TwoLayerReLU
-from numerics import checks
-from numerics.tolerances import (CLOSED_FORM_ROUNDING, EIGEN_RESIDUAL, EPS, FEW_ULPS, FLOAT32_SUM_FACTOR,
-                                 NEGATIVE_CONTROL_FACTOR, QUADRATURE, STRATEGY_AGREEMENT)
+from numerics.tolerances import (
+    CLOSED_FORM_ROUNDING,
+    EIGEN_RESIDUAL,
+    EPS,
+    FEW_ULPS,
+    FLOAT32_SUM_FACTOR,
+    NEGATIVE_CONTROL_FACTOR,
+    QUADRATURE,
+    STRATEGY_AGREEMENT,
+)
 from theory.strategies import seeds
 
 pytestmark = pytest.mark.claim("R1")
@@ -92,7 +101,7 @@ def test_formula_equals_one_dimensional_quadrature(theta, ratio, d):
 
 
 def _reference_kernels(x, x2):
-    """(NNGP, NTK) of THEORY.md 7 in 50-digit arithmetic from the exact float inputs."""
+    """(NNGP, NTK) of docs/theory.md in 50-digit arithmetic from the exact float inputs."""
     with mpmath.workdps(50):
         x, x2 = [mpmath.mpf(float(v)) for v in x], [mpmath.mpf(float(v)) for v in x2]
         d = len(x)
@@ -203,7 +212,7 @@ def test_antisymmetric_init_has_zero_output_and_the_half_width_ntk(seed, d, half
 @settings(max_examples=3)
 @given(seed=seeds())
 def test_empirical_ntk_converges_at_rate_one_over_sqrt_width(seed):
-    """Widths 16x apart, 8 seeds averaged (THEORY.md 8: the error is random; measured spread of the
+    """Widths 16x apart, 8 seeds averaged (docs/theory.md: the error is random; measured spread of the
     fitted slope +-0.05 over 5 inputs). Theory: error ~ C / sqrt(width), slope -1/2 within WIDTH_SLOPE."""
     X = _inputs(seed, 10, 8)
     result = relu_width_convergence(X, (64, 1024, 16384), seeds=range(seed % 97, seed % 97 + 8))

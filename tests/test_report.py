@@ -69,5 +69,5 @@ def test_show_prints_the_threshold_of_theory(capsys):
     alpha, beta, rho = 1, Fraction(13, 10), Fraction(9, 10)
     assert main(["show", "canonical", "--alpha", "1", "--beta", "1.3", "--rho", "0.9", "--var", "0.25"]) == 0
     p = 2 * rho - 1
-    threshold = alpha**2 * beta**2 * (1 - p**2) / (p * beta**2 - alpha**2)     # THEORY.md 5
+    threshold = alpha**2 * beta**2 * (1 - p**2) / (p * beta**2 - alpha**2)     # docs/theory.md
     assert f"value: {threshold.numerator}/{threshold.denominator}" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""G1, E2 and E3 for ResNet-18 on colored digits (THEORY.md 7), each with its negative control.
+"""G1, E2 and E3 for ResNet-18 on colored digits (docs/theory.md), each with its negative control.
 
 Setting: numerics.experiments.resnet.DEFAULT (width 32, 16x16 images of digits 0 against 1,
 colour contrast 0.3, n = 160 training and 160 balanced test images; the module docstring says why
@@ -16,14 +16,20 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, given, settings, strategies as st
+from hypothesis import Phase, assume, given, settings
+from hypothesis import strategies as st
 
+from numerics import checks
 from numerics.clusters import cluster_kernel, predicted_eigenvalues
 from numerics.experiments import resnet as ex
 from numerics.structured_ntk import structured_gram
-from numerics import checks
-from numerics.tolerances import (RESNET_ACCURACY_PAIRS_APART, RESNET_G1_EXACT, RESNET_MARGIN_PAIRS_APART,
-                                 RESNET_TRAIN_MARGIN, RHO_PAIRS_APART)
+from numerics.tolerances import (
+    RESNET_ACCURACY_PAIRS_APART,
+    RESNET_G1_EXACT,
+    RESNET_MARGIN_PAIRS_APART,
+    RESNET_TRAIN_MARGIN,
+    RHO_PAIRS_APART,
+)
 from theory.strategies import seeds
 
 SETTING = ex.DEFAULT

@@ -12,12 +12,20 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, given, settings, strategies as st
+from hypothesis import Phase, assume, given, settings
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments import resnet as ex
-from numerics.tolerances import (RESNET_DRAW_CONTRAST, RESNET_DRAW_JITTER_MAX, RESNET_DRAW_NOISE_MAX,
-                                 RESNET_DRAW_PAIRS, RESNET_G1_EXACT, RESNET_MARGIN_PAIRS_APART, RHO_PAIRS_APART)
+from numerics.tolerances import (
+    RESNET_DRAW_CONTRAST,
+    RESNET_DRAW_JITTER_MAX,
+    RESNET_DRAW_NOISE_MAX,
+    RESNET_DRAW_PAIRS,
+    RESNET_G1_EXACT,
+    RESNET_MARGIN_PAIRS_APART,
+    RHO_PAIRS_APART,
+)
 from theory.strategies import seeds
 
 SMALL = ex.DEFAULT.with_(width=16, n=120, n_test=120)

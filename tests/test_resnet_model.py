@@ -1,19 +1,19 @@
 """ResNet-18 (numerics.resnet): torchvision's layout, deterministic init, eval-mode semantics,
 and the colored-digits data set (numerics.colored_digits). Infrastructure of claims G1/E2/E3
-(THEORY.md 7), tested on its own: no claim marker."""
+(docs/theory.md), tested on its own: no claim marker."""
 import math
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numerics.colored_digits import cluster_counts, colored_digits, pool_sizes
 from numerics.kernels import empirical_ntk
 from numerics.models import resnet18
-from numerics.tolerances import (CLOSED_FORM_ROUNDING, IMAGE_ROUNDING, NEGATIVE_CONTROL_FACTOR,
-                                 UNIFORM_MAX_GAP)
+from numerics.tolerances import CLOSED_FORM_ROUNDING, IMAGE_ROUNDING, NEGATIVE_CONTROL_FACTOR, UNIFORM_MAX_GAP
 from theory.strategies import seeds
 
 #: torchvision.models.resnet18's documented parameter count (ResNet18_Weights.IMAGENET1K_V1.meta["num_params"]).

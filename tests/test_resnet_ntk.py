@@ -1,18 +1,18 @@
 """Empirical NTK of ResNet-18: every strategy equals a float64 per-sample-gradient Gram (claims G1,
-E2, E3 rest on it; THEORY.md 7-8). The reference is the plain definition, one autograd backward per
+E2, E3 rest on it; docs/theory.md). The reference is the plain definition, one autograd backward per
 sample and J J^T, independent of every strategy under test."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from numerics.eigen import top_eigenpairs
 from numerics.kernels import empirical_ntk
 from numerics.models import resnet18
 from numerics.structured_ntk import chunked_gram, matrix_free_eigenpairs, structured_gram
-from numerics.tolerances import (EIGEN_VALUE_RTOL, NEGATIVE_CONTROL_FACTOR, RESNET_NTK_FLOAT32, RESNET_NTK_FLOAT64,
-                                 davis_kahan_rounding)
+from numerics.tolerances import EIGEN_VALUE_RTOL, NEGATIVE_CONTROL_FACTOR, RESNET_NTK_FLOAT32, RESNET_NTK_FLOAT64, davis_kahan_rounding
 from theory.strategies import seeds
 
 
@@ -96,7 +96,7 @@ def test_float32_structured_gram_matches_float64():
 @given(seed=seeds(), method=st.sampled_from(["block", "eigsh"]))
 def test_matrix_free_top_eigenpairs_equal_the_dense_gram(seed, method):
     """Matrix-free (vjp/jvp operator, K never formed) against eigh of the structured Gram: eigenvalues
-    to EIGEN_VALUE_RTOL relative, subspace by Davis-Kahan with the measured gap (THEORY.md 8)."""
+    to EIGEN_VALUE_RTOL relative, subspace by Davis-Kahan with the measured gap (docs/theory.md)."""
     model = resnet18(1, 4, seed=seed % 2**31, dtype=torch.float64)
     X = _inputs(seed, 12, 3, 16)
     K = structured_gram(model, X).numpy()

@@ -1,10 +1,11 @@
-"""S1 and its controls N1: shortcut features are the top eigenfunctions (THEORY.md 4)."""
+"""S1 and its controls N1: shortcut features are the top eigenfunctions (docs/theory.md)."""
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.data import MixtureArrays

@@ -1,15 +1,21 @@
-"""S2: after training, variance acts as a ridge and keeps shortcut features influential (THEORY.md 5)."""
+"""S2: after training, variance acts as a ridge and keeps shortcut features influential (docs/theory.md)."""
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.checks import within_concentration_bound
 from numerics.experiments.linear_training import (
-    cluster_margins, design_weights, feature_energy_ratio, sampled_weights, trained_weights_on_design)
+    cluster_margins,
+    design_weights,
+    feature_energy_ratio,
+    sampled_weights,
+    trained_weights_on_design,
+)
 from numerics.tolerances import CONCENTRATION_DELTA, DEEP_GD_STOPPING, DIRECTION_ROUNDING, GD_BOUND_ROUNDING, GD_STOPPING
 from theory import GMM, linear
 from theory.gmm import aligned_fraction
@@ -18,7 +24,7 @@ from theory.strategies import canonical_gmms, correlations, imbalances, margins,
 pytestmark = pytest.mark.claim("S2")
 a, b, p, s = linear.ALPHA, linear.BETA, linear.P, linear.S
 sc, sb = linear.CORE_VAR, linear.BIAS_VAR
-# THEORY.md section 5, typed here as the independent expectation:
+# docs/theory.md, typed here as the independent expectation:
 D = (a**2 + sc**2) * (b**2 + sb**2) - p**2 * a**2 * b**2
 THEORY_W_CORE = a * (b**2 * (1 - p**2) + sb**2) / D
 THEORY_W_BIAS = p * b * sc**2 / D
@@ -166,7 +172,7 @@ def test_conflicting_margin_changes_sign_exactly_at_the_threshold(alpha, salienc
     """beta / alpha >= 6/5 and p >= 3/4 give p beta^2 >= 1.08 alpha^2 > alpha^2 (a threshold exists);
     s^2 is drawn at threshold * (1 -+ eps), eps >= 5%: the margin's sign must be + below, - above."""
     beta = alpha * salience
-    threshold = alpha**2 * beta**2 * (1 - p**2) / (p * beta**2 - alpha**2)      # THEORY.md 5
+    threshold = alpha**2 * beta**2 * (1 - p**2) / (p * beta**2 - alpha**2)      # docs/theory.md
     s2 = threshold * (1 + side * eps)
     margin = cluster_margins(GMM.canonical(alpha, beta, aligned_fraction(p), s2, dim=2))[2]
     check = checks.misclassified_past_threshold([s2], [margin], threshold)

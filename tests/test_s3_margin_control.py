@@ -1,15 +1,15 @@
-"""S3: controlling the output margin does not remove the shortcut preference (THEORY.md 6)."""
+"""S3: controlling the output margin does not remove the shortcut preference (docs/theory.md)."""
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.data import canonical_counts, sample_gmm
 from numerics.experiments.linear_training import cluster_margins, feature_energy_ratio, interpolation
-from numerics.tolerances import (INTERPOLATION_MARGIN, RHO_PAIRS_APART, RIDGE_CONSTANT, RIDGE_RATE_RANGE,
-                                 SVM_DIRECTION, SVM_MIN_NORM_COSINE)
+from numerics.tolerances import INTERPOLATION_MARGIN, RHO_PAIRS_APART, RIDGE_CONSTANT, RIDGE_RATE_RANGE, SVM_DIRECTION, SVM_MIN_NORM_COSINE
 from numerics.training import hard_margin_svm, kernel_regression
 from theory import GMM
 from theory.gmm import aligned_fraction
@@ -61,7 +61,7 @@ def test_negative_control_without_variance_there_is_no_gap(ab, p, var):
     assert check.ok, check.detail
 
 
-# Interpolation regime. THEORY.md 6: the signal part of the min-norm weights follows the ridge formula
+# Interpolation regime. docs/theory.md: the signal part of the min-norm weights follows the ridge formula
 # at s^2 = d sigma^2 / n on the sample's own mean part with relative error ~ C sqrt(n/d)
 # (numerics.tolerances.RIDGE_CONSTANT).
 N, D, S2 = 60, 3000, Fraction(3, 10)
@@ -105,7 +105,7 @@ def test_margin_gap_grows_as_the_imbalance_grows(rhos, seed):
 @settings(max_examples=2)
 @given(seed=seeds())
 def test_ridge_formula_error_shrinks_like_sqrt_n_over_d(seed):
-    """THEORY.md 6: error ~ sqrt(n/d), i.e. 4x smaller from d/n = 5 to d/n = 80. The error of one
+    """docs/theory.md: error ~ sqrt(n/d), i.e. 4x smaller from d/n = 5 to d/n = 80. The error of one
     draw varies by ~2x (per-draw log-log slopes -0.13 to -0.81 were seen at n = 50-100, 2 seeds
     averaged), so we average 3 seeds at n = 100 and require the reduction over the 16x range to
     lie in RIDGE_RATE_RANGE = [2, 16]: at least half the sqrt prediction (slope <= -1/4), at most n/d

@@ -1,8 +1,9 @@
-"""T1: residual decay along NTK eigenvectors, and the feature decomposition (THEORY.md 1)."""
+"""T1: residual decay along NTK eigenvectors, and the feature decomposition (docs/theory.md)."""
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments.linear import residual_decay

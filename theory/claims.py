@@ -43,7 +43,8 @@ CLAIMS: dict[str, Claim] = {
         Claim("S2", "Within-cluster variance acts as a ridge and keeps top features dominant after training; "
               "w_bias grows with p and the core variance", "5", "exact", "variance keeps shortcut influential"),
         Claim("S3", "Margin control does not remove the preference: equal training margins (min-norm "
-              "interpolant) with smaller margins on fresh conflicting points; d >> n ridge formula", "6", "exact", "margin control keeps the preference"),
+              "interpolant) with smaller margins on fresh conflicting points; d >> n ridge formula", "6", "exact",
+              "margin control keeps the preference"),
         Claim("N1", "Negative controls: p = 0 gives no core-bias mixing, equal weights no ordering by "
               "alignment, s^2 = 0 fits every cluster", "4-5", "control", "controls: p=0, s2=0, balance"),
         Claim("R1", "Two-layer ReLU: the empirical NTK converges to the arc-cosine NTK formula "
@@ -53,9 +54,11 @@ CLAIMS: dict[str, Claim] = {
         Claim("E2", "Nonlinear nets: lambda(phi_A) / lambda(phi_C) increases with rho "
               "for every salience beta/alpha", "7", "empirical", "lambda(phi_A)/lambda(phi_C) up in rho"),
         Claim("E3", "After training (training margins = gamma), the aligned-minus-conflicting test-margin gap "
-              "grows with rho and, for rho > 1/2, with variance; within seed noise at rho = 1/2", "7, 9", "empirical",
+              "grows with rho and, for rho > 1/2, with variance below the gap's peak; within seed noise at rho = 1/2",
+              "7, 9", "empirical",
               "aligned-conflicting margin gap grows"),
-        Claim("E4", "Linearized (NTK) predictions track the trained network, closer as width grows", "7", "limit", "trained net -> NTK regression"),
+        Claim("E4", "Linearized (NTK) predictions track the trained network, closer as width grows", "7", "limit",
+              "trained net -> NTK regression"),
         Claim("P1", "Parity: the odd part of the depth-1 bias-free ReLU NTK is exactly x.x'/(2d); with depth >= 2 "
               "or b_std > 0 it is not linear", "9", "exact", "bias-free ReLU odd part = linear/2"),
         Claim("I1", "Identity (not evidence): kernel least squares is linear in its targets, so targets gamma y "

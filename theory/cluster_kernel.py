@@ -1,4 +1,4 @@
-"""The cluster kernel under the canonical symmetry, in closed form (claims G1 and E2, THEORY.md 7).
+"""The cluster kernel under the canonical symmetry, in closed form (claims G1 and E2, docs/theory.md).
 
 G1 reduces the top-m Gram eigenvalues of ANY kernel at zero within-cluster variance to
 eig(N^1/2 Kbar N^1/2), Kbar the m x m kernel between cluster means and N = diag(counts). For the
@@ -14,7 +14,7 @@ clusters (diagonal entry nA (a - a')), one on the conflicting clusters (nC (e - 
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -43,7 +43,7 @@ def _parity_bases() -> tuple[sp.Matrix, sp.Matrix]:
     return even, odd
 
 
-@lru_cache(maxsize=None)
+@cache
 def parity_blocks() -> tuple[sp.Matrix, sp.Matrix]:
     """(even, odd) 2 x 2 blocks of H in the orthonormal bases (u, u, w, w)/sqrt 2, (u, -u, w, -w)/sqrt 2.
 
@@ -71,7 +71,7 @@ def block_eigenvalues(block: sp.Matrix) -> tuple[sp.Expr, sp.Expr]:
     return (block.trace() + root) / 2, (block.trace() - root) / 2
 
 
-@lru_cache(maxsize=None)
+@cache
 def parity_eigenvalues() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     """(even_+, even_-, odd_+, odd_-): the four eigenvalues of N^1/2 Kbar N^1/2 in closed form."""
     even, odd = parity_blocks()

@@ -1,4 +1,4 @@
-"""How far a sampled second moment can stray from M (THEORY.md L3, section 8).
+"""How far a sampled second moment can stray from M (docs/theory.md#L3, section 8).
 
 Setting. n i.i.d. draws x_i of the mixture, M_hat = X^T X / n = M + E with E = S / n,
 S = sum_i Z_i, Z_i = x_i x_i^T - M (i.i.d., mean zero). Every quantity below is an EXACT moment of

@@ -1,4 +1,4 @@
-"""Residual decay laws of kernel training with a constant NTK (THEORY.md section 1, claim T1).
+"""Residual decay laws of kernel training with a constant NTK (docs/theory.md, claim T1).
 
 With squared loss L = 1/2 ||f(X) - Y||^2 and constant Gram K = sum_i lambda_i v_i v_i^T,
 the residual r = Y - f(X) obeys r_{t+1} = (I - eta K) r_t (gradient descent) and
@@ -7,7 +7,7 @@ SymPy SOLVES here (rsolve for the recurrence, dsolve for the ODE) rather than us
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -16,7 +16,7 @@ T = sp.Symbol("t", integer=True, nonnegative=True)
 TAU = sp.Symbol("tau", nonnegative=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def gradient_descent_law() -> sp.Expr:
     """<v_i, r_t> as a function of (eta, lambda, r0, t): solves r(t+1) = (1 - eta lambda) r(t)."""
     r = sp.Function("r")
@@ -24,7 +24,7 @@ def gradient_descent_law() -> sp.Expr:
     return sp.simplify(solution)
 
 
-@lru_cache(maxsize=None)
+@cache
 def gradient_flow_law() -> sp.Expr:
     """<v_i, r(tau)> as a function of (eta, lambda, r0, tau): solves r' = -eta lambda r."""
     r = sp.Function("r")

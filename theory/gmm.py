@@ -149,7 +149,7 @@ class GMM:
         return cls(clusters, classes=classes)
 
     @classmethod
-    def general(cls, alpha, beta, clusters, *, dim: int | None = None) -> "GMM":
+    def general(cls, alpha, beta, clusters, *, dim: int | None = None) -> GMM:
         """The paper's general data model (claims D1-D3): ``clusters`` is a sequence of
         (label y, bias b, weight pi_c, variance sigma_c^2[, offset o_c]) with y, b in {-1, +1}; cluster c
         has mean y alpha e_core + b beta e_bias + o_c and covariance sigma_c^2 I. An offset has dim - 2
@@ -278,7 +278,7 @@ class GMM:
         first, *rest = self.noise_variances
         return first if all(is_zero(v - first) for v in rest) else None
 
-    def subs(self, mapping) -> "GMM":
+    def subs(self, mapping) -> GMM:
         """The same model with symbols replaced (e.g. {rho: Rational(9, 10)})."""
         return GMM((Cluster(c.label, sp.sympify(c.weight).subs(mapping), c.mean.subs(mapping),
                             c.variances.subs(mapping), c.bias) for c in self.clusters), classes=self.classes)

@@ -1,4 +1,4 @@
-"""P1 (THEORY.md 9): the parity of the ReLU NTK, in SymPy.
+"""P1 (docs/theory.md): the parity of the ReLU NTK, in SymPy.
 
 Under x' -> -x' the geometry of a pair maps as q = x.x'/d -> -q, r = |x||x'|/d -> r and the angle
 theta -> pi - theta. The odd part of a kernel is (k(x, x') - k(x, -x')) / 2.
@@ -57,7 +57,7 @@ def depth_one_odd_coefficients(W_std: sp.Expr = W_STD) -> tuple[sp.Expr, sp.Expr
 
 
 def relu_ntk_of_cosine(c: sp.Expr, depth: int, W_std, b_std, s) -> sp.Expr:
-    """The NTK of stax.serial([Dense(w, W_std, b_std), Relu()] * depth, Dense(1, W_std, b_std)) (THEORY.md 9) for
+    """The NTK of stax.serial([Dense(w, W_std, b_std), Relu()] * depth, Dense(1, W_std, b_std)) (docs/theory.md) for
     two inputs with |x|^2/d = |x'|^2/d = s and cosine c, the recursion written out in SymPy:
         Sigma_0 = W^2 s c + b^2, Sigma_0(x, x) = W^2 s + b^2, theta_l = acos(Sigma_l / Sigma_l(x, x)),
         Sigma_{l+1} = W^2 Sigma_l(x, x) J(theta_l) / (2 pi) + b^2, Sigma_{l+1}(x, x) = W^2 Sigma_l(x, x) / 2 + b^2,
@@ -75,7 +75,7 @@ def relu_ntk_of_cosine(c: sp.Expr, depth: int, W_std, b_std, s) -> sp.Expr:
 def odd_cubic_coefficient(depth: int, W_std, b_std, s=1) -> sp.Expr:
     """Exact c^3 Taylor coefficient at c = 0 of the odd part (k(c) - k(-c)) / 2 of relu_ntk_of_cosine (P1);
     floats are converted exactly (theory.exact). A linear odd part has none: depth = 1, b_std = 0 gives 0;
-    depth >= 2 or b_std > 0 give a positive number (THEORY.md 9's "not linear")."""
+    depth >= 2 or b_std > 0 give a positive number (docs/theory.md's "not linear")."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
     kernel = relu_ntk_of_cosine(C, depth, exact(W_std, "W_std"), exact(b_std, "b_std"), exact(s, "s"))

@@ -17,7 +17,7 @@ interpolation, S3's ridge form with s^2 = d sigma^2 / n.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -45,7 +45,7 @@ def effective_imbalance(gmm: GMM) -> sp.Expr:
 EXPONENT = sp.Symbol("a", nonnegative=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def importance_weighted_canonical() -> GMM:
     """The canonical model (alpha, beta, p, per-attribute variances s_c^2, s_b^2: theory.linear's symbols)
     reweighted by w_c = 1 / pi_c."""
@@ -54,7 +54,7 @@ def importance_weighted_canonical() -> GMM:
     return reweighted(gmm, [1 / c.weight for c in gmm.clusters])
 
 
-@lru_cache(maxsize=None)
+@cache
 def importance_weighted_weights() -> tuple[sp.Expr, sp.Expr]:
     """(w_core, w_bias) of the importance-weighted population least squares (claim M2): simplifies to
     (alpha / (alpha^2 + s_c^2), 0)."""
@@ -62,7 +62,7 @@ def importance_weighted_weights() -> tuple[sp.Expr, sp.Expr]:
     return sp.factor(sp.simplify(w[0])), sp.factor(sp.simplify(w[1]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def tempered_imbalance() -> sp.Expr:
     """p_eff of the canonical model reweighted by w_c = pi_c^(-a), as a function of rho and a:
     (rho^(1-a) - (1-rho)^(1-a)) / (rho^(1-a) + (1-rho)^(1-a)) (a = 0: p; a = 1: 0)."""
@@ -75,7 +75,7 @@ def tempered_imbalance() -> sp.Expr:
 TARGET = sp.Symbol("t", positive=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def targeted_weights() -> tuple[sp.Expr, sp.Expr]:
     """(w_core, w_bias) = M^-1 sum_c pi_c t_c y_c mu_c for the isotropic canonical model (alpha, beta, p, s) with
     targets t_c = 1 on the aligned clusters and TARGET on the conflicting ones: the population (ridge) weights
@@ -87,7 +87,7 @@ def targeted_weights() -> tuple[sp.Expr, sp.Expr]:
     return sp.factor(sp.simplify(w[0])), sp.factor(sp.simplify(w[1]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def balancing_target() -> sp.Expr:
     """The conflicting target t* at which ``targeted_weights``' w_bias vanishes (its unique root in t)."""
     roots = sp.solve(sp.Eq(sp.numer(sp.together(targeted_weights()[1])), 0), TARGET)

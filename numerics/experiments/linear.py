@@ -1,4 +1,4 @@
-"""Experiments for the linear-network claims T1, L1, L2, L3, S1 and N1 (THEORY.md 1-4)."""
+"""Experiments for the linear-network claims T1, L1, L2, L3, S1 and N1 (docs/theory.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Experiments for the linear claims after training: S2, S3 and N1 (THEORY.md sections 5-6)."""
+"""Experiments for the linear claims after training: S2, S3 and N1 (docs/theory.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -115,7 +115,7 @@ class Interpolation:
     aligned_margin: float          # y f(mu) averaged over aligned cluster means = mean over fresh points
     conflicting_margin: float
     signal: np.ndarray             # min-norm weights on (e_core, e_bias)
-    ridge: np.ndarray              # THEORY.md 6 ridge formula on the sample's own mean part
+    ridge: np.ndarray              # docs/theory.md ridge formula on the sample's own mean part
     ridge_error: float             # ||signal - ridge|| / ||ridge||
     svm_cosine: float              # cos(hard-margin SVM direction, min-norm w) on the SAME samples
     svm_aligned_margin: float      # the SVM's fresh-point margins, in units of its training margin
@@ -134,7 +134,7 @@ class Interpolation:
 
 def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma: float = 1.0) -> Interpolation:
     """Min-norm interpolation (n < d) of targets gamma * y on the canonical GMM with noise sigma2 on
-    every coordinate (THEORY.md 6, claim S3), and the hard-margin SVM on the same samples (like for
+    every coordinate (docs/theory.md, claim S3), and the hard-margin SVM on the same samples (like for
     like: the margin-maximizing solution of the same data). The noise draw depends on ``seed`` only,
     so two rho values on one seed share it. Fresh-point margins are exact expectations: f is linear,
     so the mean of y f(x) over a cluster is y f(mu)."""

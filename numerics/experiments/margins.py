@@ -23,8 +23,7 @@ from numerics import losses
 from numerics.data import MixtureArrays
 from numerics.experiments.relu import ALIGNED, balanced_probe, canonical_sample
 from numerics.kernels import linear_ntk, relu_ntk
-from numerics.margin_control import (METHODS, KKTResiduals, Method, kkt_residuals, svm_on_gram, train_kernel,
-                                     train_linear)
+from numerics.margin_control import METHODS, KKTResiduals, Method, kkt_residuals, svm_on_gram, train_kernel, train_linear
 from theory.gmm import GMM
 
 #: Gradient-descent steps of M1's trained methods (eta = 1 / (curvature lambda_max)): see margin_methods.

@@ -1,4 +1,4 @@
-"""Experiments for the two-layer ReLU claims R1, G1, E2, E3, E4 (THEORY.md 7).
+"""Experiments for the two-layer ReLU claims R1, G1, E2, E3, E4 (docs/theory.md).
 
 Data: the canonical 4-cluster model (theory.GMM.canonical) with EXACT cluster counts: the aligned
 clusters hold round(rho n / 2) points each, the conflicting ones the rest, so two values of rho
@@ -16,8 +16,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from numerics.clusters import (ClusterKernel, ClusterReduction, cluster_kernel, cluster_reduction,
-                               ridge_cluster_outputs)
+from numerics.clusters import ClusterKernel, ClusterReduction, cluster_kernel, cluster_reduction, ridge_cluster_outputs
 from numerics.data import Sample, canonical_counts, sample_gmm
 from numerics.eigen import top_eigenpairs
 from numerics.eigenfunctions import LabelFeatures, label_features, predicted_label_features

@@ -1,4 +1,4 @@
-"""Experiments for ResNet-18 on colored digits: spectrum vs rho, G1, E2 and E3 (THEORY.md 7).
+"""Experiments for ResNet-18 on colored digits: spectrum vs rho, G1, E2 and E3 (docs/theory.md).
 
 Setting (``DigitsSetting``): a ResNet-18 (numerics.resnet, eval mode, width 32 by default) and
 colored digits (numerics.colored_digits) of size 16, digits 0 (label +1) against 1 (label -1),
@@ -48,7 +48,7 @@ class DigitsSetting:
     dtype: torch.dtype = torch.float32
     device: str = "cpu"
 
-    def with_(self, **changes) -> "DigitsSetting":
+    def with_(self, **changes) -> DigitsSetting:
         return replace(self, **changes)
 
 
@@ -208,7 +208,7 @@ def _margins(rho, gamma, test: ColoredDigits, f_train, y_train, f_test) -> Digit
 
 def digits_kernel_regression_margins(grams: DigitsGrams, *, gamma: float = 1.0) -> DigitsMargins:
     """f(x) = k(x, X) K^-1 gamma y: the t -> infinity limit of NTK gradient descent from f_0 = 0
-    (THEORY.md 1); every training margin equals gamma up to the solve's rounding."""
+    (docs/theory.md); every training margin equals gamma up to the solve's rounding."""
     y = _labels(grams.train)
     f_train, f_test = kernel_regression(grams.K, grams.K_test, gamma * y)
     return _margins(grams.rho, gamma, grams.test, f_train, y, f_test)

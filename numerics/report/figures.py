@@ -18,7 +18,6 @@ from numerics.data import sample_gmm  # noqa: E402
 from numerics.eigen import top_eigenpairs  # noqa: E402
 from numerics.eigenfunctions import nystrom  # noqa: E402
 from numerics.kernels import linear_ntk, relu_ntk  # noqa: E402
-from numerics.report.rows import Row  # noqa: E402
 from theory import GMM  # noqa: E402
 
 #: a panel whose values span more than this factor is drawn on a log scale

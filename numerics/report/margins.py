@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
-
 from numerics import checks
 from numerics import tolerances as tol
 from numerics.experiments import margins as ex

@@ -1,4 +1,4 @@
-"""Report entries for ResNet-18 on colored digits: G1, E2, E3 (THEORY.md 7).
+"""Report entries for ResNet-18 on colored digits: G1, E2, E3 (docs/theory.md).
 
 Each entry drives numerics.experiments.resnet (the functions the tests call) at a default sweep and
 judges it with the tests' criteria and tolerances. Quick: width 32 (E3 training: width 16), 2 seeds;

@@ -40,7 +40,7 @@ class Row:
 
     @classmethod
     def judged(cls, claim: str, arch: str, network: str, setting: str, predicted: str, measured: str,
-               check: Check, series: dict | None = None) -> "Row":
+               check: Check, series: dict | None = None) -> Row:
         """The row whose verdict and worst are those of ``check`` (the same rule the tests assert)."""
         return cls(claim, arch, network, setting, predicted, measured, check.worst,
                    "holds" if check.ok else "fails", check.detail, series=series or {})

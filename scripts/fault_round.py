@@ -1,0 +1,136 @@
+"""A fault-injection round (issue 18): plausible scientific mistakes, applied one at a time to a copy of
+the repository, each followed by the default-profile tests that should catch it.
+
+Usage (from the repository root, with the project's venv active):
+
+    python scripts/fault_round.py [--only NAME ...] [--workdir /tmp/fault_round]
+
+For each fault the copy is restored, the one-line change is applied (the text must occur exactly once),
+and pytest runs the listed test files with the ci profile; a fault is CAUGHT when pytest exits 1 (a test
+failed), MISSED when it exits 0. The table it prints is the closing note's fault table. It never touches
+the checkout. (Mechanical mutants: scripts/mutation.sh.)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+#: (name, file, original text, faulty text, test files that should catch it)
+FAULTS = [
+    ("variance used as a standard deviation in sampling", "numerics/data.py",
+     "noise * np.sqrt(arrays.variances[cluster])", "noise * arrays.variances[cluster]",
+     ["tests/test_l3_finite_sample.py", "tests/test_s2_influence.py"]),
+    ("aligned and conflicting counts swapped", "numerics/data.py",
+     "aligned = half_up(Fraction(rho) * n / 2)", "aligned = half_up((1 - Fraction(rho)) * n / 2)",
+     ["tests/test_data_integrity.py", "tests/test_e2_relu_eigenfunctions.py"]),
+    ("probe drawn from the training seed", "numerics/experiments/relu.py",
+     "per_cluster=per_cluster, dim=dim, seed=seed + 1, offset=offset)", "per_cluster=per_cluster, dim=dim, seed=seed, offset=offset)",
+     ["tests/test_data_integrity.py"]),
+    ("ResNet test set drawn at the training imbalance", "numerics/experiments/resnet.py",
+     "digits_data(setting, setting.n_test, 0.5, seed, 1, \"test\")", "digits_data(setting, setting.n_test, rho, seed, 1, \"test\")",
+     ["tests/test_data_integrity.py"]),
+    ("E3 gap replaced by the conflicting margin (ReLU)", "numerics/experiments/relu.py",
+     "return self.aligned - self.conflicting", "return -self.conflicting",
+     ["tests/test_e3_e4_relu_training.py"]),
+    ("E3 gap replaced by the conflicting margin (ResNet)", "numerics/experiments/resnet.py",
+     "return self.aligned_margin - self.conflicting_margin", "return -self.conflicting_margin",
+     ["tests/test_resnet_claims.py"]),
+    ("ReLU NTK without its first-layer term (NTK = NNGP)", "numerics/kernels.py",
+     "ntk = sigma + W_std**2 * kappa0 * ntk", "ntk = sigma + 0 * kappa0 * ntk",
+     ["tests/test_r1_relu_ntk.py", "tests/test_p1_parity.py"]),
+    ("hidden-layer bias dropped from the deep ReLU recursion", "numerics/kernels.py",
+     "sigma = W_std**2 * np.outer(norms1, norms2) * J / (2 * np.pi) + b_std**2",
+     "sigma = W_std**2 * np.outer(norms1, norms2) * J / (2 * np.pi)",
+     ["tests/test_p1_parity.py"]),
+    ("ridge dropped from G1's cluster outputs", "numerics/clusters.py",
+     "system = ck.counts[:, None] * ck.mean + np.diag(ck.excess)", "system = ck.counts[:, None] * ck.mean",
+     ["tests/test_g1_ridge.py"]),
+    ("S3 ridge formula without the 1/n", "numerics/experiments/linear_training.py",
+     "S.T @ S / n + d * float(sigma2) / n * np.eye(2)", "S.T @ S / n + d * float(sigma2) * np.eye(2)",
+     ["tests/test_s3_margin_control.py"]),
+    ("top eigenvector taken as the second one", "numerics/experiments/linear.py",
+     "top = np.linalg.eigh(arrays.second_moment)[1][:, -1]", "top = np.linalg.eigh(arrays.second_moment)[1][:, -2]",
+     ["tests/test_s1_shortcut_spectrum.py"]),
+    ("Nystrom extension divides by lambda twice", "numerics/eigenfunctions.py",
+     "return (K_probe_train @ vectors) / values", "return (K_probe_train @ vectors) / values**2",
+     ["tests/test_e2_relu_eigenfunctions.py"]),
+    ("ResNet max-pool without padding", "numerics/resnet.py",
+     "nn.MaxPool2d(kernel_size=3, stride=2, padding=1)", "nn.MaxPool2d(kernel_size=3, stride=2, padding=0)",
+     ["tests/test_resnet_geometry.py"]),
+    ("colour contrast ignored", "numerics/colored_digits.py",
+     "base = np.stack([(1 + contrast * b) / 2, (1 - contrast * b) / 2, np.zeros(n)], axis=1)",
+     "base = np.stack([(1 + b) / 2, (1 - b) / 2, np.zeros(n)], axis=1)",
+     ["tests/test_resnet_model.py", "tests/test_resnet_draws.py"]),
+    ("colored-digit counts rounded from the conflicting side", "numerics/colored_digits.py",
+     "n_aligned = half_up(Fraction(rho) * n)", "n_aligned = n - half_up(Fraction(rho) * n)",
+     ["tests/test_resnet_model.py", "tests/test_data_integrity.py"]),
+    ("S2 threshold in the report computed at rho instead of p", "numerics/report/linear.py",
+     "ALPHA, BETA, RHO_IMBALANCED)))", "ALPHA, BETA, 2 * RHO_IMBALANCED - 1)))",
+     ["tests/test_report_entries.py"]),
+    ("E3 symmetry band loosened tenfold", "numerics/tolerances.py",
+     "RELU_E3_SYMMETRY_BAND = 0.2", "RELU_E3_SYMMETRY_BAND = 2.0",
+     ["tests/test_e3_e4_relu_training.py"]),
+    ("E2 rise checked in the wrong direction", "numerics/checks.py",
+     'return pairwise_trend("lambda(phi_A)/lambda(phi_C)", rhos, ratios, +1, apart=apart)',
+     'return pairwise_trend("lambda(phi_A)/lambda(phi_C)", rhos, ratios, -1, apart=apart)',
+     ["tests/test_e2_relu_eigenfunctions.py"]),
+    ("feature decomposition without 1/lambda", "numerics/features.py",
+     "(vectors.T @ targets) / np.where(keep, values, 1.0)", "(vectors.T @ targets)",
+     ["tests/test_t1_dynamics.py", "tests/test_features.py"]),
+    ("w_bias closed form without the core variance", "theory/linear.py",
+     "gmm = GMM.canonical(ALPHA, BETA, aligned_fraction(P), CORE_VAR**2, var_core=CORE_VAR**2, var_bias=BIAS_VAR**2)",
+     "gmm = GMM.canonical(ALPHA, BETA, aligned_fraction(P), CORE_VAR**2, var_core=BIAS_VAR**2, var_bias=BIAS_VAR**2)",
+     ["tests/test_s2_influence.py"]),
+    ("canonical eigenvalues with the full gap instead of the half gap", "theory/linear.py",
+     "plus, minus = (a + c) / 2 + half_gap, (a + c) / 2 - half_gap",
+     "plus, minus = (a + c) / 2 + 2 * half_gap, (a + c) / 2 - 2 * half_gap",
+     ["tests/test_l2_population.py", "tests/test_s1_shortcut_spectrum.py"]),
+    ("E4 control gap compared at the smallest width", "numerics/checks.py",
+     "gap.control_errors[-1] / gap.errors[-1]", "gap.control_errors[0] / gap.errors[0]",
+     ["tests/test_e3_e4_relu_training.py"]),
+]
+
+
+def run_fault(root: Path, work: Path, name, path, old, new, tests) -> tuple[str, float, str]:
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(root, work, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".hypothesis", "report"))
+    target = work / path
+    text = target.read_text()
+    if text.count(old) != 1:
+        return "NOT APPLIED", 0.0, f"{path}: the original text occurs {text.count(old)} times"
+    target.write_text(text.replace(old, new))
+    env = {**os.environ, "PYTHONPATH": str(work), "SHORTCUT_NTK_PROFILE": "ci"}
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+                            cwd=work, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    failed = [line.split(" - ")[0].replace("FAILED ", "") for line in result.stdout.splitlines()
+              if line.startswith("FAILED ")]
+    verdict = {0: "MISSED", 1: "CAUGHT"}.get(result.returncode, f"ERROR (exit {result.returncode})")
+    return verdict, seconds, "; ".join(failed) or result.stdout.strip().splitlines()[-1:][0] if result.stdout else ""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="fault names (substrings) to run")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/fault_round"))
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parents[1]
+    faults = [f for f in FAULTS if not args.only or any(o in f[0] for o in args.only)]
+    print("| fault | file | verdict | caught by | s |\n|---|---|---|---|---|", flush=True)
+    missed = 0
+    for name, path, old, new, tests in faults:
+        verdict, seconds, detail = run_fault(root, args.workdir, name, path, old, new, tests)
+        missed += verdict != "CAUGHT"
+        print(f"| {name} | {path} | {verdict} | {detail} | {seconds:.0f} |", flush=True)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
