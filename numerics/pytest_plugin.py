@@ -12,7 +12,8 @@ It gives a test suite:
   * the Hypothesis profiles, chosen with SHORTCUT_NTK_PROFILE (default ``ci``):
       ci        derandomized, no deadline, 25 examples per property: the same run every time;
       dev       random seeds, 50 examples;
-      thorough  400 examples, for a search before a release (``-n auto`` with pytest-xdist spreads it).
+      thorough  400 examples, for a search before a release (``-n auto`` with pytest-xdist spreads it);
+      faults    ci without shrinking: a fault-injection run wants "caught or not", not a minimal example.
   * the claims ledger: at the end of a run, per claim, tests passed/failed/skipped and Hypothesis
     examples run; ``--claims-json PATH`` writes it as JSON. The ledger is built from the test reports
     on the controlling process, so a pytest-xdist run (``-n 2``) gives the same ledger as a serial one.
@@ -27,7 +28,7 @@ from collections import defaultdict
 
 import pytest
 import torch
-from hypothesis import HealthCheck, register_random, settings
+from hypothesis import HealthCheck, Phase, register_random, settings
 from hypothesis.statistics import collector
 
 from numerics.threads import one_thread
@@ -39,6 +40,8 @@ settings.register_profile("dev", deadline=None, max_examples=50,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", deadline=None, max_examples=400,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("faults", parent=settings.get_profile("ci"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile(os.environ.get("SHORTCUT_NTK_PROFILE", "ci"))
 
 

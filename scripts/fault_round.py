@@ -6,7 +6,7 @@ Usage (from the repository root, with the project's venv active):
     python scripts/fault_round.py [--only NAME ...] [--workdir /tmp/fault_round]
 
 For each fault the copy is restored, the one-line change is applied (the text must occur exactly once),
-and pytest runs the listed test files with the ci profile; a fault is CAUGHT when pytest exits 1 (a test
+and pytest runs the listed test files with the ``faults`` profile (ci without shrinking); a fault is CAUGHT when pytest exits 1 (a test
 failed), MISSED when it exits 0. The table it prints is the closing note's fault table. It never touches
 the checkout. (Mechanical mutants: scripts/mutation.sh.)
 """
@@ -105,15 +105,15 @@ def run_fault(root: Path, work: Path, name, path, old, new, tests) -> tuple[str,
     if text.count(old) != 1:
         return "NOT APPLIED", 0.0, f"{path}: the original text occurs {text.count(old)} times"
     target.write_text(text.replace(old, new))
-    env = {**os.environ, "PYTHONPATH": str(work), "SHORTCUT_NTK_PROFILE": "ci"}
+    env = {**os.environ, "PYTHONPATH": str(work), "SHORTCUT_NTK_PROFILE": "faults"}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", *tests],
                             cwd=work, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     failed = [line.split(" - ")[0].replace("FAILED ", "") for line in result.stdout.splitlines()
               if line.startswith("FAILED ")]
-    verdict = {0: "MISSED", 1: "CAUGHT"}.get(result.returncode, f"ERROR (exit {result.returncode})")
-    return verdict, seconds, "; ".join(failed) or result.stdout.strip().splitlines()[-1:][0] if result.stdout else ""
+    verdict = "CAUGHT" if failed else "MISSED" if result.returncode == 0 else f"ERROR (exit {result.returncode})"
+    return verdict, seconds, "; ".join(failed) or (result.stdout.strip().splitlines() or [""])[-1]
 
 
 def main(argv=None) -> int:

@@ -14,6 +14,7 @@ import sympy as sp
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from inputs import nearly_parallel_pair
 
 from numerics import tolerances as tol
 from numerics.checks import all_of, p1_odd_part_exact, p1_odd_part_linear, p1_odd_part_nonlinear, relu_kernel_reference, width_rate
@@ -72,12 +73,7 @@ def test_deep_kernels_at_nearly_parallel_pairs_against_50_digit_arithmetic(seed,
                                                                            antiparallel, ratio):
     """Angles 10^[-9, -1] from 0 or pi, across the chord switch at the input layer, at every depth: within
     RELU_DEEP_NEAR_PARALLEL of sqrt(Theta(x, x) Theta(x', x')) (a plain arccos per layer errs by ~1e-8)."""
-    rng = np.random.default_rng(seed)
-    x, w = rng.standard_normal(d), rng.standard_normal(d)
-    u, w = x / np.linalg.norm(x), w - (w @ x) / (x @ x) * x
-    w /= np.linalg.norm(w)
-    angle = np.pi - 10.0**log_angle if antiparallel else 10.0**log_angle
-    x2 = ratio * np.linalg.norm(x) * (np.cos(angle) * u + np.sin(angle) * w)
+    x, x2 = nearly_parallel_pair(seed, d, log_angle, antiparallel, ratio)
     architecture = {"depth": depth, "W_std": W_std, "b_std": b_std}
     nngp, ntk = _reference_kernels(x, x2, **architecture)
     scale = np.sqrt(_reference_kernels(x, x, **architecture)[1] * _reference_kernels(x2, x2, **architecture)[1])

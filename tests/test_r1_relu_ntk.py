@@ -6,6 +6,7 @@ import sympy as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inputs import nearly_parallel_pair
 from scipy.integrate import quad
 
 from numerics import checks
@@ -118,12 +119,7 @@ def test_nearly_parallel_and_antiparallel_pairs_against_50_digit_arithmetic(seed
     """Angles 10^[-9, -1] from 0 or from pi, on both sides of the |cos| = 1 - 1e-4 switch to the
     chord formula. With theta accurate to a few eps (absolute), and |d kernel / d theta| <= r,
     the error is <= 64 eps r; arccos alone errs by ~sqrt(eps) near 0 and ~eps / angle near pi."""
-    rng = np.random.default_rng(seed)
-    x, w = rng.standard_normal(d), rng.standard_normal(d)
-    u, w = x / np.linalg.norm(x), w - (w @ x) / (x @ x) * x
-    w /= np.linalg.norm(w)
-    angle = np.pi - 10.0**log_angle if antiparallel else 10.0**log_angle
-    x2 = ratio * np.linalg.norm(x) * (np.cos(angle) * u + np.sin(angle) * w)
+    x, x2 = nearly_parallel_pair(seed, d, log_angle, antiparallel, ratio)
     nngp, ntk, r = _reference_kernels(x, x2)
     X = np.array([x, x2])
     assert abs(relu_nngp(X)[0, 1] - nngp) <= 64 * EPS * r
