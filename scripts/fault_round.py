@@ -37,6 +37,9 @@ FAULTS = [
     ("E3 gap replaced by the conflicting margin (ReLU)", "numerics/experiments/relu.py",
      "return self.aligned - self.conflicting", "return -self.conflicting",
      ["tests/test_e3_e4_relu_training.py"]),
+    ("conflicting margin = aligned margin (ReLU E3)", "numerics/experiments/relu.py",
+     "return self.aligned - self.conflicting", "return self.aligned - self.aligned",
+     ["tests/test_e3_e4_relu_training.py"]),
     ("E3 gap replaced by the conflicting margin (ResNet)", "numerics/experiments/resnet.py",
      "return self.aligned_margin - self.conflicting_margin", "return -self.conflicting_margin",
      ["tests/test_resnet_claims.py"]),
@@ -99,7 +102,11 @@ FAULTS = [
 def run_fault(root: Path, work: Path, name, path, old, new, tests) -> tuple[str, float, str]:
     if work.exists():
         shutil.rmtree(work)
-    shutil.copytree(root, work, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".hypothesis", "report"))
+    def ignore(folder, names):       # build and VCS state everywhere; the report's output only at the root
+        skipped = {".venv", ".git", "__pycache__", ".hypothesis", ".coverage"}
+        return [n for n in names if n in skipped or (Path(folder) == root and n == "report")]
+
+    shutil.copytree(root, work, ignore=ignore)
     target = work / path
     text = target.read_text()
     if text.count(old) != 1:
@@ -113,7 +120,8 @@ def run_fault(root: Path, work: Path, name, path, old, new, tests) -> tuple[str,
     failed = [line.split(" - ")[0].replace("FAILED ", "") for line in result.stdout.splitlines()
               if line.startswith("FAILED ")]
     verdict = "CAUGHT" if failed else "MISSED" if result.returncode == 0 else f"ERROR (exit {result.returncode})"
-    return verdict, seconds, "; ".join(failed) or (result.stdout.strip().splitlines() or [""])[-1]
+    shown = "; ".join(name.split("::", 1)[1] for name in failed[:3]) + (f" (+{len(failed) - 3} more)" if len(failed) > 3 else "")
+    return verdict, seconds, shown or (result.stdout.strip().splitlines() or [""])[-1]
 
 
 def main(argv=None) -> int:
