@@ -87,8 +87,8 @@ DESIGN_WEIGHTS = 1e-9
 INTERPOLATION_MARGIN = 1e-8
 
 #: S3, docs/theory.md: the signal part of the min-norm weights follows the ridge formula at
-#: s^2 = d sigma^2 / n (on the sample's own mean part) with relative error ~ C sqrt(n/d); THEORY's
-#: measurements give C between 0.05 and 0.16; 0.5 allows 3x the largest.
+#: s^2 = d sigma^2 / n (on the sample's own mean part) with relative error ~ C sqrt(n/d); the measurements
+#: recorded in docs/theory.md#S3 give C between 0.05 and 0.16; 0.5 allows 3x the largest.
 RIDGE_CONSTANT = 0.5
 
 #: S3: the ridge error's reduction over d/n = 5 -> 80 (16x): sqrt predicts 4; one draw varies ~2x, so
@@ -135,7 +135,7 @@ VANISHING_VARIANCE_FIT = 1e-2
 VANISHING_VARIANCE_POWER = 10.0
 
 #: G1 where it is claimed (ReLU NTK, sigma = 0.0125, n = 400, d = 50): the error is O(sigma^2)
-#: (RELU_G1_VARIANCE_ORDER); THEORY's measurement, all top-4 eigenvalues within 0.2% at sigma = 0.05,
+#: (RELU_G1_VARIANCE_ORDER); the measurement in docs/theory.md#G1, all top-4 eigenvalues within 0.2% at sigma = 0.05,
 #: puts it below 0.2% / 16 at sigma = 0.0125: 1% is the stated claim with a wide margin.
 RELU_G1_SMALL_VARIANCE = 1e-2
 

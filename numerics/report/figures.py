@@ -119,7 +119,7 @@ def conflicting_margin(rows, out: Path) -> Path | None:
              ylabel="margin gap (units of gamma)")
     left.legend(fontsize=7)
     right.plot(s["all_variances"], s["margin_vs_var"], "o-", label="linear, rho = 0.9")
-    right.axvline(s["threshold"], color="r", ls="--", label=f"THEORY threshold s^2 = {s['threshold']:.2f}")
+    right.axvline(s["threshold"], color="r", ls="--", label=f"closed-form threshold s^2 = {s['threshold']:.2f}")
     right.axhline(0, color="k", lw=0.8)
     right.set(title="conflicting margin vs variance", xlabel="within-cluster variance s^2", ylabel="y f(mu_conflicting) (margin)")
     right.legend(fontsize=7)
