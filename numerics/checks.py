@@ -48,6 +48,13 @@ def at_least(name: str, value, bound) -> Check:
     return Check(bool(value >= bound), bound - value, f"{name}: {_fmt(value)} >= {_fmt(bound)}")
 
 
+def within(name: str, value, low, high) -> Check:
+    """low <= value <= high; worst = the distance outside the range (<= 0 inside)."""
+    value, low, high = float(value), float(low), float(high)
+    return Check(bool(low <= value <= high), max(low - value, value - high),
+                 f"{name}: {_fmt(value)} in [{_fmt(low)}, {_fmt(high)}]")
+
+
 def monotone(name: str, values, direction: int, *, scale=None) -> Check:
     """Strictly increasing (direction +1) or decreasing (-1) sequence. worst = the largest step
     against the direction, relative to ``scale`` (default max |value|): < 0 when every step goes
@@ -538,10 +545,8 @@ def kernel_drift_falls_with_width(drift) -> Check:
     ||K_T - K_0||_F / ||K_0||_F after training falls at every width step, with log-log slope inside
     tolerances.DRIFT_SLOPE_BAND (at least as fast as the lazy bound width^-1/2). worst = the slope's distance outside
     the band (<= 0 holds)."""
-    low, high = tol.DRIFT_SLOPE_BAND
     falls = monotone("kernel drift vs width", drift.drifts, -1)
-    outside = max(low - drift.slope, drift.slope - high)
-    rate = Check(bool(outside <= 0), float(outside), f"drift slope {drift.slope:.3g} in [{low:g}, {high:g}]")
+    rate = within("drift log-log slope", drift.slope, *tol.DRIFT_SLOPE_BAND)
     both = all_of(falls, rate)
     return Check(both.ok, rate.worst, both.detail)
 
@@ -618,13 +623,11 @@ def count_variance_exchange(measured_count, measured_variance, predicted_count, 
 
 
 def interpolation_rate(ratios, errors) -> Check:
-    """D3 (limit): the seed-averaged error at d/n = ratios[0] over that at ratios[1] (16x larger) lies in
-    D3_RATE_RANGE (sqrt(n/d) predicts 4). worst = the distance of the log reduction from the range, <= 0 holds."""
-    low, high = tol.D3_RATE_RANGE
-    reduction = float(errors[0]) / float(errors[1])
-    worst = max(np.log(low) - np.log(reduction), np.log(reduction) - np.log(high))
-    return Check(bool(low <= reduction <= high), float(worst),
-                 f"error falls by {_fmt(reduction)} in [{low:g}, {high:g}] from d/n = {ratios[0]:g} to {ratios[1]:g}")
+    """S3, D3 (limits in d/n): the seed-averaged error at d/n = ratios[0] over that at ratios[1] (16x larger) lies in
+    RIDGE_RATE_RANGE (sqrt(n/d) predicts 4). worst = the distance of the log reduction from the log range, <= 0 holds."""
+    low, high = tol.RIDGE_RATE_RANGE
+    return within(f"log of the error's reduction from d/n = {ratios[0]:g} to {ratios[1]:g}",
+                  np.log(float(errors[0]) / float(errors[1])), np.log(low), np.log(high))
 
 
 # ---- RULES: the pass rules of every claim id ------------------------------------------------------
@@ -637,7 +640,7 @@ RULES: dict[str, tuple] = {
     "L3": (design_spectrum, within_concentration_bound, no_copies),
     "S1": (shortcut_spectrum, aligned_direction_bound),
     "S2": (energy_ratio_grows, reaches_trained_weights, misclassified_past_threshold, within_concentration_bound),
-    "S3": (equal_training_margins, margin_gap_positive, margin_gap_grows),
+    "S3": (equal_training_margins, margin_gap_positive, margin_gap_grows, interpolation_rate),
     "N1": (no_mixing_at_balance, equal_training_margins),
     "R1": (width_rate, strategies_agree, relu_kernel_reference),
     "P1": (p1_odd_part_exact, p1_odd_part_nonlinear, p1_odd_part_linear, ratio_prediction_is_linear,

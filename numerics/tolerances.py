@@ -91,8 +91,9 @@ INTERPOLATION_MARGIN = 1e-8
 #: recorded in docs/theory.md#S3 give C between 0.05 and 0.16; 0.5 allows 3x the largest.
 RIDGE_CONSTANT = 0.5
 
-#: S3: the ridge error's reduction over d/n = 5 -> 80 (16x): sqrt predicts 4; one draw varies ~2x, so
-#: [2, 16] = from half the sqrt prediction (slope -1/4) to the n/d rate (slope -1).
+#: S3 and D3 (limits in d/n): an interpolation error's reduction when d/n grows 16x (S3: 5 -> 80, D3: 20 -> 320):
+#: sqrt predicts 4; one draw varies ~2x, so [2, 16] = from half the sqrt prediction (slope -1/4) to the n/d rate
+#: (slope -1).
 RIDGE_RATE_RANGE = (2.0, 16.0)
 
 #: S3, scikit-learn's SVC(kernel="linear", C=1e10, tol=1e-12): its dual stops at tol 1e-12, which puts
@@ -543,10 +544,6 @@ D1_DESIGN_EIGENVALUES = DESIGN_EIGENVALUES
 #: to four times that after the exchange, d = 6000, ridges 1/2..3 times ||mu_c||^2): median 0.31, 99% 1.20, max
 #: 1.99 over 758 measured runs; 80 runs at d/n = 20 and 320 with n = 17..90: max 0.58. 3 is 1.5x the largest.
 D3_ERROR_CONSTANT = 3.0
-
-#: D3 (limit): the seed-averaged error falls by a factor in this range when d/n grows 16x (d/n = 20 -> 320):
-#: sqrt(n/d) predicts 4; [2, 16] is from half that rate (slope -1/4) to the n/d rate (slope -1), as RIDGE_RATE_RANGE.
-D3_RATE_RANGE = (2.0, 16.0)
 
 #: D3, power of the measured check: on the pinned negative control (three clusters, counts 24, 8, 6, d = 100000) a
 #: prediction that ignores n_c must miss the measured outputs by at least this many times the D3 order (measured

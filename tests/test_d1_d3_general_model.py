@@ -222,7 +222,7 @@ def test_per_cluster_ridge_per_output_for_more_classes(gmm, seed, gamma):
 
 @d3
 def test_error_falls_like_sqrt_n_over_d():
-    """D3 is a limit: the seed-averaged error of the report's setting falls by a factor in D3_RATE_RANGE when d/n
+    """D3 is a limit: the seed-averaged error of the report's setting falls by a factor in RIDGE_RATE_RANGE when d/n
     grows 16x (6 seeds)."""
     ratios = (20, 320)
     check = checks.interpolation_rate(ratios, ex.rate_errors(ratios, seeds=range(6)))
