@@ -161,54 +161,46 @@ class Trained:
         return self.iterates[max(self.iterates)]
 
 
+def _descend(outputs, pullback, gram, size: int, y, g, method: Method, steps: int, record, eta_fraction: float,
+             model: str) -> Trained:
+    """Full-batch gradient descent from 0 on parameters theta (``size`` of them) with f = outputs(theta) and
+    dL/dtheta = pullback(dL/df), step ``step_size(gram, ...)`` where gram = J J^T is the kernel of the map;
+    group DRO re-derives the step from its current curvature each step. One loop for both trainers."""
+    y, g = np.asarray(y, dtype=np.float64), np.asarray(g)
+    record = _record(steps, record)
+    objective = method.objective(y, g)
+    eta = step_size(gram, objective, eta_fraction)
+    top = float(np.linalg.eigvalsh(gram)[-1])
+    theta = np.zeros(size)
+    iterates = {}
+    for t in range(steps + 1):
+        if t in record:
+            iterates[t] = theta.copy()
+        if t == steps:
+            break
+        _, grad = objective.gradient(outputs(theta))
+        if objective.q is not None:         # group DRO: the step follows the curvature at the current q
+            eta = eta_fraction / (objective.curvature * top + objective.penalty)
+        theta = theta - eta * (pullback(grad) + objective.penalty * theta)
+        if not np.all(np.isfinite(theta)):
+            raise FloatingPointError(f"{model} diverged at step {t}")
+    return Trained(iterates, eta, objective.q)
+
+
 def train_kernel(K, y, g, method: Method, *, steps: int, record=None, eta_fraction: float = 1.0) -> Trained:
     """Kernel gradient descent from alpha = 0 on f = K alpha (module docstring): returns {t: alpha_t} for
     t in ``record`` (default: the last step). Raises FloatingPointError on a non-finite iterate."""
     K = np.asarray(K, dtype=np.float64)
-    y, g = np.asarray(y, dtype=np.float64), np.asarray(g)
-    record = _record(steps, record)
-    objective = method.objective(y, g)
-    eta = step_size(K, objective, eta_fraction)
-    top = float(np.linalg.eigvalsh(K)[-1])
-    alpha = np.zeros(K.shape[0])
-    iterates = {}
-    for t in range(steps + 1):
-        if t in record:
-            iterates[t] = alpha.copy()
-        if t == steps:
-            break
-        _, grad = objective.gradient(K @ alpha)
-        if objective.q is not None:         # group DRO: the step follows the curvature at the current q
-            eta = eta_fraction / (objective.curvature * top + objective.penalty)
-        alpha = alpha - eta * (grad + objective.penalty * alpha)
-        if not np.all(np.isfinite(alpha)):
-            raise FloatingPointError(f"kernel gradient descent diverged at step {t}")
-    return Trained(iterates, eta, objective.q)
+    return _descend(lambda alpha: K @ alpha, lambda grad: grad, K, K.shape[0], y, g, method, steps, record,
+                    eta_fraction, "kernel gradient descent")
 
 
 def train_linear(X, y, g, method: Method, *, steps: int, record=None, eta_fraction: float = 1.0) -> Trained:
     """Gradient descent from w = 0 on f(x) = w.x, in R^d (module docstring), with the same step as
     ``train_kernel`` on K = X X^T: returns {t: w_t}."""
     X = np.asarray(X, dtype=np.float64)
-    y, g = np.asarray(y, dtype=np.float64), np.asarray(g)
-    record = _record(steps, record)
-    objective = method.objective(y, g)
-    eta = step_size(X @ X.T, objective, eta_fraction)
-    top = float(np.linalg.eigvalsh(X @ X.T)[-1])
-    w = np.zeros(X.shape[1])
-    iterates = {}
-    for t in range(steps + 1):
-        if t in record:
-            iterates[t] = w.copy()
-        if t == steps:
-            break
-        _, grad = objective.gradient(X @ w)
-        if objective.q is not None:
-            eta = eta_fraction / (objective.curvature * top + objective.penalty)
-        w = w - eta * (X.T @ grad + objective.penalty * w)
-        if not np.all(np.isfinite(w)):
-            raise FloatingPointError(f"gradient descent diverged at step {t}")
-    return Trained(iterates, eta, objective.q)
+    return _descend(lambda w: X @ w, lambda grad: X.T @ grad, X @ X.T, X.shape[1], y, g, method, steps, record,
+                    eta_fraction, "gradient descent")
 
 
 # ---- the hard-margin SVM ------------------------------------------------------------------------
