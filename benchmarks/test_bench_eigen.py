@@ -12,8 +12,19 @@ the top-k subspaces, matvecs = columns of A applied (certificate included).
 
 Cases: ReLU-NTK-like dense kernel (d = 64), top-10, block route vs numpy.linalg.eigh, n = 4096
 (n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1); low-rank route vs numpy.linalg.eigh of X X^T
-(n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free block route vs eigsh
-on the same LinearOperator (the n = 4096 kernel behind torch.mm), tol = 1e-8.
+(n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free: what ``method="auto"``
+picks vs eigsh on the same LinearOperator (the n = 4096 kernel behind torch.mm), tol = 1e-8.
+Baselines run 3 rounds (min/median over rounds), the routes 5.
+
+Floors (numerics/floor.py; ``floor_s`` and ``floor_what`` in extra_info), each the products the case
+actually applied, certificate included, at the one-thread GEMM rate of their own shape:
+  numpy eigh     4/3 n^3 flops (Householder tridiagonalisation, the least of any dense eigh) at the
+                 machine's reference GEMM rate;
+  block          (matvecs - (k+1)) columns in panels (n x n)(n x b), b = numerics.eigen's dense default,
+                 plus the certificate's (n x n)(n x (k+1));
+  lowrank        F^T F (r x n)(n x r), LAPACK eigh of r x r, the map F U (n x r)(r x (k+1)) and the
+                 certificate's F^T V and F (F^T V);
+  matrix-free    every operator application (n x n)(n x w) at its own width w, as recorded by the operator.
 """
 import os
 import time
@@ -24,15 +35,17 @@ import scipy.sparse.linalg as spla
 import torch
 
 from numerics.eigen import LowRank, top_eigenpairs
+from numerics.floor import REFERENCE_GEMM, eigh_seconds, gemm_rate, gemm_seconds
 from numerics.kernels import relu_ntk
 
 K_TOP = 10
 D = 64
 FULL = os.environ.get("SHORTCUT_NTK_BENCH_FULL") == "1"
 NTK_SIZES = [4096, 8192] if FULL else [4096]
+DENSE_BLOCK = max(2 * K_TOP, K_TOP + 8)   # numerics.eigen's default block size for a dense A
+BASELINE_ROUNDS = 3
 _REFERENCE = {}   # the baseline's answer, reused for the accuracy of the other cases
 pytestmark = pytest.mark.benchmark(timer=time.process_time)
-
 
 
 def relu_ntk_kernel(n: int, seed: int = 0) -> np.ndarray:
@@ -47,6 +60,26 @@ def gaussian_factor(n: int, seed: int = 1) -> np.ndarray:
 def top_of_full_eigh(A: np.ndarray):
     w, U = np.linalg.eigh(A)
     return w[::-1][:K_TOP].copy(), U[:, ::-1][:, :K_TOP].copy()
+
+
+def eigh_floor(n: int) -> dict:
+    """4/3 n^3 flops of Householder tridiagonalisation at the reference GEMM rate."""
+    return {"floor_s": 4 / 3 * n**3 / gemm_rate(*REFERENCE_GEMM),
+            "floor_what": f"4/3 n^3 tridiagonalisation flops at the {'x'.join(map(str, REFERENCE_GEMM))} GEMM rate"}
+
+
+def block_floor(n: int, matvecs: int) -> dict:
+    q, b = K_TOP + 1, DENSE_BLOCK
+    return {"floor_s": gemm_seconds(n, n, b, count=(matvecs - q) / b) + gemm_seconds(n, n, q),
+            "floor_what": f"{matvecs - q} columns at (n x n)(n x {b}) [{gemm_rate(n, n, b) / 1e9:.3g} GFLOP/s] + "
+                          f"certificate (n x n)(n x {q}) [{gemm_rate(n, n, q) / 1e9:.3g} GFLOP/s] GEMM, n = {n}"}
+
+
+def lowrank_floor(n: int, r: int) -> dict:
+    q = K_TOP + 1
+    return {"floor_s": gemm_seconds(r, n, r) + eigh_seconds(r) + 3 * gemm_seconds(n, r, q),
+            "floor_what": f"F^T F ({r} x {n})({n} x {r}) + eigh {r} x {r} + F U and certificate F^T V, F (F^T V) "
+                          f"({n} x {r})({r} x {q}) GEMM"}
 
 
 def reference(key, build):
@@ -65,8 +98,8 @@ def accuracy(values, vectors, ref) -> dict:
 def test_dense_ntk_baseline_numpy_eigh(benchmark, n):
     benchmark.group = f"dense-ntk-top{K_TOP}-n{n}"
     K = relu_ntk_kernel(n)
-    _REFERENCE[("ntk", n)] = benchmark.pedantic(top_of_full_eigh, args=(K,), rounds=1, iterations=1)
-    benchmark.extra_info.update(role="baseline", n=n, k=K_TOP, method="numpy.linalg.eigh")
+    _REFERENCE[("ntk", n)] = benchmark.pedantic(top_of_full_eigh, args=(K,), rounds=BASELINE_ROUNDS, iterations=1)
+    benchmark.extra_info.update(role="baseline", n=n, k=K_TOP, method="numpy.linalg.eigh", **eigh_floor(n))
 
 
 @pytest.mark.parametrize("n", NTK_SIZES)
@@ -78,7 +111,8 @@ def test_dense_ntk_block(benchmark, n):
                                 rounds=5, iterations=1, warmup_rounds=1)
     info = accuracy(result.values, result.vectors, ref)
     benchmark.extra_info.update(role="ours", n=n, k=K_TOP, method="block", matvecs=result.matvecs,
-                                gap_ok=result.gap_ok, **info)
+                                gap_ok=result.gap_ok, max_residual=float(result.residuals.max()), **info,
+                                **block_floor(n, result.matvecs))
     assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
 
 
@@ -87,8 +121,9 @@ def test_lowrank_baseline_numpy_eigh(benchmark):
     F = gaussian_factor(4096)
     A = F @ F.T
     _REFERENCE[("gram", 4096)] = benchmark.pedantic(top_of_full_eigh, args=((A + A.T) / 2,),
-                                                    rounds=1, iterations=1)
-    benchmark.extra_info.update(role="baseline", n=4096, k=K_TOP, method="numpy.linalg.eigh of X X^T")
+                                                    rounds=BASELINE_ROUNDS, iterations=1)
+    benchmark.extra_info.update(role="baseline", n=4096, k=K_TOP, method="numpy.linalg.eigh of X X^T",
+                                **eigh_floor(4096))
 
 
 def test_lowrank_route(benchmark):
@@ -97,7 +132,8 @@ def test_lowrank_route(benchmark):
     ref = reference(("gram", 4096), lambda: F @ F.T)
     result = benchmark(top_eigenpairs, LowRank(F), K_TOP)
     info = accuracy(result.values, result.vectors, ref)
-    benchmark.extra_info.update(role="ours", n=4096, k=K_TOP, method="lowrank", **info)
+    benchmark.extra_info.update(role="ours", n=4096, k=K_TOP, method="lowrank", matvecs=result.matvecs,
+                                max_residual=float(result.residuals.max()), **info, **lowrank_floor(4096, D))
     assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
 
 
@@ -107,32 +143,53 @@ def test_lowrank_route_n65536(benchmark):
     result = benchmark(top_eigenpairs, LowRank(F), K_TOP)
     U, s, _ = np.linalg.svd(F, full_matrices=False)   # reference: thin SVD of F
     info = accuracy(result.values, result.vectors, (s[:K_TOP] ** 2, U[:, :K_TOP]))
-    benchmark.extra_info.update(role="ours", n=65536, k=K_TOP, method="lowrank", **info)
+    benchmark.extra_info.update(role="ours", n=65536, k=K_TOP, method="lowrank", matvecs=result.matvecs,
+                                max_residual=float(result.residuals.max()), **info, **lowrank_floor(65536, D))
     assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
     assert benchmark.stats.stats.median < 1.0
 
 
-def kernel_operator(K: np.ndarray) -> spla.LinearOperator:
+class KernelOperator(spla.LinearOperator):
     """v -> K v and V -> K V, both through torch.mm (one BLAS for both routes: numpy's OpenBLAS
-    is slower for an n x 2 product than for two matrix-vector products)."""
-    Kt = torch.from_numpy(K)
+    is slower for an n x 2 product than for two matrix-vector products); ``widths`` records the
+    columns of every application, for the floor."""
 
-    def apply(V):
-        return torch.mm(Kt, torch.from_numpy(np.ascontiguousarray(V, dtype=np.float64)).reshape(K.shape[0], -1)
-                        ).numpy().reshape(np.shape(V))
+    def __init__(self, K: np.ndarray):
+        super().__init__(np.float64, K.shape)
+        self.Kt, self.widths = torch.from_numpy(K), []
 
-    return spla.LinearOperator(K.shape, matvec=apply, matmat=apply, dtype=np.float64)
+    def _apply(self, V):
+        V2 = torch.from_numpy(np.ascontiguousarray(V, dtype=np.float64)).reshape(self.shape[0], -1)
+        self.widths.append(V2.shape[1])
+        return torch.mm(self.Kt, V2).numpy().reshape(np.shape(V))
+
+    _matvec = _matmat = _apply
+
+    def floor(self) -> dict:
+        """Every application (n x n)(n x w) at the GEMM rate of its own width w."""
+        n = self.shape[0]
+        seconds = sum(gemm_seconds(n, n, w, count=self.widths.count(w)) for w in set(self.widths))
+        shapes = ", ".join(f"{self.widths.count(w)} x (n x n)(n x {w}) [{gemm_rate(n, n, w) / 1e9:.3g} GFLOP/s]"
+                           for w in sorted(set(self.widths)))
+        return {"floor_s": seconds, "floor_what": f"{shapes} GEMM, n = {n}"}
 
 
-@pytest.mark.parametrize("method", ["eigsh", "block"])
+@pytest.mark.parametrize("method", ["eigsh", "auto"])
 def test_matrix_free(benchmark, method):
-    """Same LinearOperator, tol = 1e-8; matvecs counts operator columns incl. the certificate."""
+    """Same LinearOperator, tol = 1e-8; matvecs counts operator columns incl. the certificate; the
+    floor is that of the applications of the last round."""
     benchmark.group = f"matrix-free-ntk-top{K_TOP}-n4096-tol1e-8"
     K = relu_ntk_kernel(4096)
     ref = reference(("ntk", 4096), lambda: K)
-    result = benchmark.pedantic(top_eigenpairs, args=(kernel_operator(K), K_TOP),
-                                kwargs={"method": method, "tol": 1e-8}, rounds=3, iterations=1)
+    operators = []
+
+    def solve():
+        operators.append(KernelOperator(K))
+        return top_eigenpairs(operators[-1], K_TOP, method=method, tol=1e-8)
+
+    result = benchmark.pedantic(solve, rounds=BASELINE_ROUNDS, iterations=1)
     info = accuracy(result.values, result.vectors, ref)
     benchmark.extra_info.update(role="baseline" if method == "eigsh" else "ours", n=4096, k=K_TOP,
-                                method=method, matvecs=result.matvecs, **info)
+                                method=result.method, matvecs=result.matvecs,
+                                max_residual=float(result.residuals.max()), **info, **operators[-1].floor())
     assert info["eig_rel_err"] <= 1e-10

@@ -11,6 +11,12 @@ peak_rss_mb = peak resident memory added by one call, measured in a fresh subpro
 (the rise of /proc/self/status VmHWM over the call, same inputs), and f64_rel_err: the
 factorized route against the Jacobian contraction in float64 at n = 64 (must be <= 1e-12).
 Targets (issue): factorized >= 20x faster than the baseline at n = 1024 and < 0.09 s at n = 256.
+Baselines run 3 rounds, the factorized route 5.
+
+Floors (numerics/floor.py; ``floor_s``/``floor_what`` in extra_info), float32 GEMM at the case's shapes:
+  baseline   the contraction J1 J2^T, 2 n^2 P flops (P parameters) at the (n x width)(width x n) rate, plus
+             writing and reading the two n x P Jacobians once at the read bandwidth;
+  factorized the features X W^T (n x d)(d x width), D D^T and A A^T (n x width)(width x n), X X^T (n x d)(d x n).
 """
 import json
 import os
@@ -23,6 +29,7 @@ import pytest
 import torch
 from torch.func import functional_call, jacrev, vmap
 
+from numerics.floor import gemm_rate, read_seconds
 from numerics.kernels import empirical_ntk
 from numerics.models import TwoLayerReLU
 
@@ -31,7 +38,8 @@ FULL = os.environ.get("SHORTCUT_NTK_BENCH_FULL") == "1"
 ROOT = Path(__file__).resolve().parent.parent
 _BASELINE = {}   # n -> the baseline's K, reused for the accuracy of the factorized case
 pytestmark = pytest.mark.benchmark(timer=time.process_time)
-
+BASELINE_ROUNDS = 3
+RATE_N = 2048   # floors: GEMM rates are timed with n capped here
 
 
 def problem(n: int, dtype=torch.float32):
@@ -56,6 +64,26 @@ def factorized(model, X1, X2):
 
 
 ROUTES = {"baseline": jacobian_contraction, "factorized": factorized}
+
+
+def contraction_floor(model, n: int) -> dict:
+    P = sum(p.numel() for p in model.parameters())
+    m = min(n, RATE_N)
+    seconds = 2.0 * n * n * P / gemm_rate(m, WIDTH, m, "float32") + 2 * read_seconds(2 * n * P * 4)
+    return {"floor_s": seconds, "floor_what": f"J J^T: 2 n^2 P flops (P = {P}) at the ({n} x {WIDTH})({WIDTH} x {n}) "
+                                              "float32 GEMM rate + writing and reading both Jacobians"}
+
+
+def factorized_floor(n: int) -> dict:
+    """The factorized route's GEMMs; each timed at its shape with n capped at RATE_N (the rate of a
+    GEMM this size no longer grows with n, and timing an 8192 x 4096 x 8192 one would take a minute)."""
+    m = min(n, RATE_N)
+    shapes = [(n, D, WIDTH, (m, D, WIDTH)), (n, WIDTH, n, (m, WIDTH, m)), (n, WIDTH, n, (m, WIDTH, m)),
+              (n, D, n, (m, D, m))]
+    seconds = sum(2.0 * a * b * c / gemm_rate(*rate_shape, "float32") for a, b, c, rate_shape in shapes)
+    return {"floor_s": seconds, "floor_what": f"float32 GEMM: X W^T ({n} x {D})({D} x {WIDTH}), D D^T and A A^T "
+                                              f"({n} x {WIDTH})({WIDTH} x {n}), X X^T ({n} x {D})({D} x {n})"}
+
 
 _CHILD = """
 import json, sys, torch
@@ -93,9 +121,10 @@ def float64_agreement() -> float:
 def test_mlp_ntk_baseline_jacobian_contraction(benchmark, n):
     benchmark.group = f"mlp-ntk-n{n}"
     model, X = problem(n)
-    K = benchmark.pedantic(jacobian_contraction, args=(model, X, X), rounds=1 if n > 256 else 3, iterations=1)
+    K = benchmark.pedantic(jacobian_contraction, args=(model, X, X), rounds=BASELINE_ROUNDS, iterations=1)
     _BASELINE[n] = K
-    benchmark.extra_info.update(role="baseline", n=n, width=WIDTH, d=D, peak_rss_mb=peak_rss_mb("baseline", n))
+    benchmark.extra_info.update(role="baseline", n=n, width=WIDTH, d=D, peak_rss_mb=peak_rss_mb("baseline", n),
+                                **contraction_floor(model, n))
 
 
 @pytest.mark.parametrize("n", [256, 1024])
@@ -109,7 +138,7 @@ def test_mlp_ntk_factorized(benchmark, n):
     rel_err = float(torch.linalg.norm(K - reference) / torch.linalg.norm(reference))
     f64 = float64_agreement()
     benchmark.extra_info.update(role="candidate", n=n, width=WIDTH, d=D, rel_err=rel_err, f64_rel_err=f64,
-                                peak_rss_mb=peak_rss_mb("factorized", n))
+                                peak_rss_mb=peak_rss_mb("factorized", n), **factorized_floor(n))
     assert rel_err <= 1e-5 and f64 <= 1e-12
 
 
@@ -119,5 +148,5 @@ def test_mlp_ntk_factorized_large(benchmark):
     model, X = problem(8192)
     benchmark.pedantic(factorized, args=(model, X, X), rounds=1, iterations=1)
     peak = peak_rss_mb("factorized", 8192)
-    benchmark.extra_info.update(role="candidate", n=8192, width=WIDTH, d=D, peak_rss_mb=peak)
+    benchmark.extra_info.update(role="candidate", n=8192, width=WIDTH, d=D, peak_rss_mb=peak, **factorized_floor(8192))
     assert peak < 24 * 1024

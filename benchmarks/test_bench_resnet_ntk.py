@@ -18,12 +18,22 @@ batched forward does (z = 9.8e-7 in float64, -5.7e-7 in float32, at layer2's out
 rel_fro_err 4.8e-5 for the batched routes while the batch-1 loop escapes it (3e-6); without a
 flip (input seeds 1, 2) the structured Gram agrees to 1.6e-7.
 
+Every case records the floor contract of numerics/floor.py: ``floor_s``, its counted multiply-adds at the
+measured one-thread GEMM rate (float32 for the Gram work, float64 for the eigensolver's products on K,
+each at its own block shape, dimensions capped at GEMM_PROBE_MAX for the probe), and ``floor_what``.
+The structured Gram cases also record the per-layer breakdown of numerics.structured_ntk.GramProfile:
+``layers`` = [[name, seconds, MACs], ...] ("capture" = the batched forward and backward, forward MACs
+only), ``macs``, ``gflops`` = 2 MACs / the case's time, ``gemm_fraction`` = floor / the case's time (the share
+of the measured GEMM rate achieved over the whole call), and print the table.
+
 SHORTCUT_NTK_BENCH_FULL=1 adds: top-10 eigenpairs at n = 512 (matrix-free vjp/jvp operator + eigsh,
 baseline, against the structured Gram + numerics.eigen; eig_rel_err = max_i |lambda_i -
 lambda_i(matrix-free)| / lambda_i(matrix-free), sin_angle between the top-10 subspaces; targets
-60 s, 1e-4, 1e-3), and the full Gram at n = 2048 (targets 10 minutes, 8 GB), whose record carries
-an estimate of the largest n that fits 20 GB: peak(n) = a + b n + 16 n^2 bytes (the float64 Gram
-and one n x n temporary), a and b fitted to the measured peaks at n = 512 and 2048.
+60 s, 1e-4, 1e-3), the full Gram at n = 2048 (targets 60 s and gemm_fraction >= 0.5, 8 GB), whose
+record carries an estimate of the largest n that fits 20 GB: peak(n) = a + b n + 16 n^2 bytes (the
+float64 Gram and one n x n temporary), a and b fitted to the measured peaks at n = 512 and 2048; and
+top-10 eigenpairs of the structured Gram at n = 4096 (targets 5 minutes, 8 GB; the certificate's
+relative residuals ``max_rel_residual`` = max_i r_i / lambda_i).
 """
 from __future__ import annotations
 
@@ -37,11 +47,16 @@ import pytest
 import torch
 
 from numerics.eigen import top_eigenpairs
+from numerics.floor import gemm_seconds
 from numerics.models import resnet18
-from numerics.structured_ntk import chunked_gram, matrix_free_eigenpairs, structured_gram
+from numerics.structured_ntk import GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
 
+pytestmark = pytest.mark.benchmark(timer=time.process_time)
 FULL = os.environ.get("SHORTCUT_NTK_BENCH_FULL") == "1"
 WIDTH, SIZE, K_TOP = 64, 32, 10
+#: largest dimension of a floor GEMM probe: one-thread rates saturate well below it (measured: 150-175
+#: GFLOP/s float32 from 512 x 128 x 512 up), and it keeps the probe's matrices at a few tens of MB
+GEMM_PROBE_MAX = 4096
 _REFERENCE = {}
 _PEAKS = {}
 
@@ -115,38 +130,91 @@ def rel_fro_err(K, n) -> float:
     return float(torch.linalg.norm(K - ref) / torch.linalg.norm(ref))
 
 
+def gemm_floor(macs: float, shape, dtype: str = "float32") -> float:
+    """Seconds of ``macs`` multiply-adds at the measured one-thread GEMM rate of ``shape`` (m, k, n),
+    each dimension capped at GEMM_PROBE_MAX."""
+    m, k, n = (max(1, min(int(x), GEMM_PROBE_MAX)) for x in shape)
+    return gemm_seconds(m, k, n, dtype, count=macs / (m * k * n))
+
+
+def profiled_gram(model, X, profile: GramProfile):
+    return structured_gram(model, X, profile=profile)
+
+
+def profile_info(profile: GramProfile, seconds: float) -> dict:
+    """The per-layer breakdown, totals and floor of one structured Gram timed at ``seconds`` (the case's
+    own time; module docstring); prints the table."""
+    rows = profile.merged()
+    floor = sum(gemm_floor(row.macs, row.gemm) for row in rows)
+    print(f"\n{profile.table()}\ncase {seconds:.3f} s, floor {floor:.3f} s, GEMM fraction {floor / seconds:.2f}")
+    return dict(layers=[[row.name, round(row.seconds, 4), row.macs] for row in rows], macs=profile.macs,
+                gflops=2 * profile.macs / seconds / 1e9, gemm_fraction=floor / seconds,
+                floor_s=floor, floor_what=f"{profile.macs / 1e9:.1f} GMAC of the structured Gram (block products, "
+                                          "gradient formation, capture forward) at float32 GEMM of each layer's block shape")
+
+
+def forward_macs(model, n: int) -> int:
+    """Multiply-adds of the model's forward over n samples (the capture row of a one-sample profile)."""
+    profile = GramProfile()
+    structured_gram(model, inputs(1), profile=profile)
+    return n * profile.layers[0].macs
+
+
+def eigen_floor(result, n: int) -> float:
+    """The eigensolver's products on the dense K: matvecs columns of 2 n^2 flops at float64 GEMM of
+    n x n by n x 16 (a block of columns)."""
+    return gemm_floor(result.matvecs * n * n, (n, n, 16), "float64")
+
+
 # ---- full Gram at n = 64 ------------------------------------------------------------------------
 GRAM_N = 64
+
+
+def _n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_gram_baseline_per_sample_loop(benchmark):
     benchmark.group = f"resnet18-ntk-gram-n{GRAM_N}"
     model, X = network(), inputs(GRAM_N)
     K = benchmark.pedantic(measured(per_sample_loop_gram, "loop"), args=(model, X), rounds=1, iterations=1)
+    P = _n_params(model)
     benchmark.extra_info.update(role="baseline", n=GRAM_N, width=WIDTH, peak_rss_gb=_PEAKS["loop"],
-                                rel_fro_err=rel_fro_err(K, GRAM_N))
+                                rel_fro_err=rel_fro_err(K, GRAM_N),
+                                floor_s=gemm_floor(GRAM_N * GRAM_N * P, (GRAM_N, P, GRAM_N)),
+                                floor_what=f"J J^T: {GRAM_N}^2 x {P} MACs at float32 GEMM (the n backwards not counted)")
 
 
 @pytest.mark.parametrize("route", ["structured", "chunked"])
 def test_gram(benchmark, route):
     benchmark.group = f"resnet18-ntk-gram-n{GRAM_N}"
     model, X = network(), inputs(GRAM_N)
+    P = _n_params(model)
     # chunked: its gradient chunks within half of the baseline's n x P float32 Jacobian
-    budget = GRAM_N * sum(p.numel() for p in model.parameters()) * 4 // 2
-    gram = structured_gram if route == "structured" else lambda m, x: chunked_gram(m, x, memory=budget)
+    budget = GRAM_N * P * 4 // 2
+    profile = GramProfile()
+    gram = (lambda m, x: profiled_gram(m, x, profile)) if route == "structured" else (
+        lambda m, x: chunked_gram(m, x, memory=budget))
     K = benchmark.pedantic(measured(gram, route), args=(model, X), rounds=1, iterations=1)
     info = dict(n=GRAM_N, width=WIDTH, peak_rss_gb=_PEAKS[route], rel_fro_err=rel_fro_err(K, GRAM_N))
+    if route == "structured":
+        info.update(profile_info(profile, benchmark.stats.stats.min))
+    else:
+        pairs = GRAM_N * (GRAM_N + 1) // 2
+        info.update(floor_s=gemm_floor(pairs * P, (GRAM_N, P, GRAM_N)),
+                    floor_what=f"G G^T upper triangle: {pairs} pairs x {P} MACs at float32 GEMM "
+                               "(the per-sample gradients not counted)")
     if "loop" in _PEAKS:
         info["memory_vs_baseline"] = _PEAKS[route] / _PEAKS["loop"]
     benchmark.extra_info.update(info)
 
 
-# ---- top-10 at n = 512, full Gram at n = 2048 (SHORTCUT_NTK_BENCH_FULL=1) ----------------------
-TOP_N = 512
+# ---- top-10 at n = 512 and 4096, full Gram at n = 2048 (SHORTCUT_NTK_BENCH_FULL=1) --------------
+TOP_N, GRAM_FULL_N, TOP_FULL_N = 512, 2048, 4096
 
 
-def _structured_top(model, X):
-    return top_eigenpairs(structured_gram(model, X), K_TOP)
+def _structured_top(model, X, profile):
+    return top_eigenpairs(profiled_gram(model, X, profile), K_TOP)
 
 
 @pytest.mark.skipif(not FULL, reason="set SHORTCUT_NTK_BENCH_FULL=1 (about 10 minutes for the baseline)")
@@ -154,16 +222,29 @@ def test_top10_baseline_matrix_free_eigsh(benchmark):
     benchmark.group = f"resnet18-ntk-top{K_TOP}-n{TOP_N}"
     model, X = network(), inputs(TOP_N)
     run = measured(lambda: matrix_free_eigenpairs(model, X, K_TOP, method="eigsh"), "matrix_free")
-    _REFERENCE["top"] = benchmark.pedantic(run, rounds=1, iterations=1)
-    benchmark.extra_info.update(role="baseline", n=TOP_N, peak_rss_gb=_PEAKS["matrix_free"])
+    result = _REFERENCE["top"] = benchmark.pedantic(run, rounds=1, iterations=1)
+    forward = forward_macs(model, TOP_N)
+    benchmark.extra_info.update(role="baseline", n=TOP_N, peak_rss_gb=_PEAKS["matrix_free"],
+                                floor_s=gemm_floor(result.matvecs * 2 * forward, (4096, 576, 64)),
+                                floor_what=f"{result.matvecs} operator columns x 2 forwards (vjp + jvp) of "
+                                           f"{forward / 1e9:.1f} GMAC at float32 GEMM")
+
+
+def _top_info(result, profile, n, key, seconds) -> dict:
+    gram = profile_info(profile, seconds)
+    floor = gram["floor_s"] + eigen_floor(result, n)
+    return dict(gram, n=n, peak_rss_gb=_PEAKS[key], floor_s=floor, gemm_fraction=floor / seconds, matvecs=result.matvecs,
+                max_rel_residual=float(np.max(result.residuals / result.values)),
+                floor_what=gram["floor_what"] + f"; then {result.matvecs} columns x n^2 at float64 GEMM")
 
 
 @pytest.mark.skipif(not FULL, reason="set SHORTCUT_NTK_BENCH_FULL=1")
 def test_top10_structured(benchmark):
     benchmark.group = f"resnet18-ntk-top{K_TOP}-n{TOP_N}"
-    model, X = network(), inputs(TOP_N)
-    result = benchmark.pedantic(measured(_structured_top, "top_structured"), args=(model, X), rounds=1, iterations=1)
-    info = dict(n=TOP_N, peak_rss_gb=_PEAKS["top_structured"])
+    model, X, profile = network(), inputs(TOP_N), GramProfile()
+    result = benchmark.pedantic(measured(_structured_top, "top_structured"), args=(model, X, profile),
+                                rounds=1, iterations=1)
+    info = _top_info(result, profile, TOP_N, "top_structured", benchmark.stats.stats.min)
     if "top" in _REFERENCE:
         ref = _REFERENCE["top"]
         info["eig_rel_err"] = float(np.max(np.abs(result.values - ref.values) / ref.values))
@@ -173,14 +254,22 @@ def test_top10_structured(benchmark):
 
 @pytest.mark.skipif(not FULL, reason="set SHORTCUT_NTK_BENCH_FULL=1")
 def test_gram_n2048(benchmark):
-    benchmark.group = "resnet18-ntk-gram-n2048"
-    model, X = network(), inputs(2048)
-    benchmark.pedantic(measured(structured_gram, "n2048"), args=(model, X), rounds=1, iterations=1)
-    info = dict(n=2048, peak_rss_gb=_PEAKS["n2048"])
+    benchmark.group = f"resnet18-ntk-gram-n{GRAM_FULL_N}"
+    model, X, profile = network(), inputs(GRAM_FULL_N), GramProfile()
+    benchmark.pedantic(measured(profiled_gram, "n2048"), args=(model, X, profile), rounds=1, iterations=1)
+    info = dict(profile_info(profile, benchmark.stats.stats.min), n=GRAM_FULL_N, peak_rss_gb=_PEAKS["n2048"])
     if "top_structured" in _PEAKS:  # peak(n) = a + b n + 16 n^2 through (512, p512), (2048, p2048)
-        p1, p2 = (_PEAKS[k] * 2**30 - 16 * n**2 for k, n in (("top_structured", 512), ("n2048", 2048)))
-        b = (p2 - p1) / (2048 - 512)
-        a = p1 - b * 512
+        p1, p2 = (_PEAKS[k] * 2**30 - 16 * n**2 for k, n in (("top_structured", TOP_N), ("n2048", GRAM_FULL_N)))
+        b = (p2 - p1) / (GRAM_FULL_N - TOP_N)
+        a = p1 - b * TOP_N
         n_max = (-b + np.sqrt(b * b - 4 * 16 * (a - 20 * 2**30))) / (2 * 16)
         info.update(n_max_20GB_estimate=int(n_max), bytes_per_sample=b)
     benchmark.extra_info.update(info)
+
+
+@pytest.mark.skipif(not FULL, reason="set SHORTCUT_NTK_BENCH_FULL=1 (about 3 minutes)")
+def test_top10_structured_n4096(benchmark):
+    benchmark.group = f"resnet18-ntk-top{K_TOP}-n{TOP_FULL_N}"
+    model, X, profile = network(), inputs(TOP_FULL_N), GramProfile()
+    result = benchmark.pedantic(measured(_structured_top, "n4096"), args=(model, X, profile), rounds=1, iterations=1)
+    benchmark.extra_info.update(_top_info(result, profile, TOP_FULL_N, "n4096", benchmark.stats.stats.min))

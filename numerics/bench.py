@@ -1,17 +1,26 @@
-"""``shortcut-ntk bench [--quick | --full] [--json PATH] [--compare OLD.json] [--factor F]``
+"""``shortcut-ntk bench [--quick | --full] [--json PATH] [--compare OLD.json] [--factor F] [PYTEST ARGS...]``
 
-Runs ``python -m pytest benchmarks/`` with ``--benchmark-json`` and prints a ratio table from the
-JSON.  Convention for every benchmarks/test_bench_*.py:
+Runs ``python -m pytest benchmarks/ -n 0 -rs`` with ``--benchmark-json`` and prints, per group of
+cases, every case's median time, its ratio against the group's baseline and its time against the
+machine's floor measured in the same run (numerics/floor.py).  Arguments it does not know go to pytest
+unchanged (``-k dense``, ``--benchmark-min-rounds=5``, ...); pytest's ``-rs`` prints why a case was
+skipped.  Convention for every benchmarks/test_bench_*.py:
   * cases compared with each other share a pytest-benchmark ``group`` (``benchmark.group = ...``);
   * the denominator of a group is the case with ``extra_info["role"] == "baseline"`` (failing
-    that, the case whose name contains "baseline"); every other case of the group gets
+    that, the case whose name contains "baseline"); every case of the group gets
     ratio = baseline median / its median (> 1: faster than the baseline);
+  * ``extra_info["floor_s"]``: the least time the case's work can take on this machine, and
+    ``extra_info["floor_what"]``: that work in one line (numerics/floor.py); time / floor is printed;
   * accuracy keys, when a case sets them in ``extra_info``, are printed: eig_rel_err, sin_angle,
-    matvecs (and any key listed in ACCURACY_KEYS).
-Groups without a baseline are printed with ratio "-".
+    max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS).
+The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
+and read bandwidth; it heads the table.
 ``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) finishes in
-under 5 minutes.  ``--compare OLD.json`` matches cases by full name and prints the median time
-ratio new/old; the exit status is 1 when any case slowed by more than ``--factor`` (default 1.5).
+under 5 minutes.  ``--json PATH`` keeps the pytest-benchmark JSON there (without it the JSON lives in
+a temporary directory, removed at exit, and its path is not printed).  ``--compare OLD.json``
+matches cases by full name and tracks time / floor (a slower machine moves time and floor alike):
+the exit status is 1 when any case's time / floor grew by more than ``--factor`` (default 1.5)
+over the old run's; a case without a floor in either run is compared by its median time.
 """
 from __future__ import annotations
 
@@ -23,15 +32,30 @@ import sys
 import tempfile
 from pathlib import Path
 
-ACCURACY_KEYS = ("eig_rel_err", "sin_angle", "matvecs")
+ACCURACY_KEYS = ("eig_rel_err", "sin_angle", "max_residual", "rel_err", "f64_rel_err", "rel_fro_err", "matvecs")
 DEFAULT_FACTOR = 1.5
 ROOT = Path(__file__).resolve().parent.parent
+#: pytest-benchmark's closing line naming the JSON file: dropped when that file is a temporary one
+_WROTE_JSON = "Wrote benchmark data in"
 
 
-def run_benchmarks(json_path: Path, *, full: bool) -> int:
+def pytest_command(json_path: Path, extra: list[str]) -> list[str]:
+    """The pytest command line: benchmarks/ in one process (pytest-benchmark is off under xdist,
+    whose ``-n auto`` the project's addopts set), skip reasons (-rs), then the caller's arguments."""
+    return [sys.executable, "-m", "pytest", "benchmarks/", "-q", "-n", "0", "-rs",
+            f"--benchmark-json={json_path}", *extra]
+
+
+def run_benchmarks(json_path: Path, *, full: bool, extra: list[str] = (), keep: bool = True) -> int:
+    """Run pytest on benchmarks/, echoing its output line by line; without ``keep`` the line that
+    advertises the (temporary, soon deleted) JSON path is left out."""
     env = dict(os.environ, SHORTCUT_NTK_BENCH_FULL="1" if full else "0")
-    cmd = [sys.executable, "-m", "pytest", "benchmarks/", "-q", f"--benchmark-json={json_path}"]
-    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    with subprocess.Popen(pytest_command(json_path, list(extra)), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            if keep or _WROTE_JSON not in line:
+                print(line, end="", flush=True)
+    return proc.returncode
 
 
 def _is_baseline(bench: dict) -> bool:
@@ -39,8 +63,14 @@ def _is_baseline(bench: dict) -> bool:
     return role == "baseline" if role else "baseline" in bench["name"]
 
 
+def _per_floor(bench: dict) -> float | None:
+    floor = bench.get("extra_info", {}).get("floor_s")
+    return bench["stats"]["median"] / floor if floor else None
+
+
 def ratio_rows(data: dict) -> list[dict]:
-    """One row per non-baseline case: group, case, baseline and own median (s), ratio, accuracy."""
+    """One row per case, grouped, the baseline first: group, case (full name), rounds, median (s),
+    baseline name and median, ratio = baseline median / median, floor (s), time / floor, accuracy."""
     groups: dict[str, list[dict]] = {}
     for bench in data["benchmarks"]:
         groups.setdefault(bench.get("group") or bench["name"], []).append(bench)
@@ -48,18 +78,17 @@ def ratio_rows(data: dict) -> list[dict]:
     for group, benches in groups.items():
         baseline = next((b for b in benches if _is_baseline(b)), None)
         base_median = baseline["stats"]["median"] if baseline else None
-        for bench in benches:
-            if bench is baseline:
-                continue
+        for bench in sorted(benches, key=lambda b: b is not baseline):
             median = bench["stats"]["median"]
             info = bench.get("extra_info", {})
-            rows.append({"group": group, "case": bench["name"],
-                         "baseline": baseline["name"] if baseline else None,
+            rows.append({"group": group, "case": bench["fullname"], "rounds": bench["stats"]["rounds"],
+                         "is_baseline": bench is baseline,
+                         "baseline": baseline["fullname"] if baseline else None,
                          "baseline_median": base_median, "median": median,
                          "ratio": base_median / median if base_median else None,
-                         "accuracy": {key: info[key] for key in ACCURACY_KEYS if key in info},
-                         "baseline_accuracy": {key: baseline.get("extra_info", {})[key] for key in ACCURACY_KEYS
-                                               if baseline and key in baseline.get("extra_info", {})}})
+                         "floor_s": info.get("floor_s"), "floor_what": info.get("floor_what"),
+                         "per_floor": _per_floor(bench),
+                         "accuracy": {key: info[key] for key in ACCURACY_KEYS if key in info}})
     return rows
 
 
@@ -71,32 +100,61 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def machine_line(data: dict) -> str:
+    """The run's machine floor (benchmarks/conftest.py), or a note that the JSON has none."""
+    floor = data.get("machine_floor")
+    if not floor:
+        return "machine floor: not recorded in this JSON"
+    return (f"machine floor: one-thread GEMM {floor['gemm_gflops']:.3g} GFLOP/s at {floor['gemm_shape']}, "
+            f"read {floor['read_gb_per_s']:.3g} GB/s")
+
+
 def format_ratio_table(rows: list[dict]) -> str:
-    lines = [f"{'group':42} {'case':36} {'baseline s':>10} {'ours s':>10} {'speedup':>8}  accuracy"]
+    """Full case names (never cut), one block per group: rounds, median, ratio vs the baseline,
+    floor, time / floor, then the floor's account and the accuracy keys on the next line."""
+    width = max([len(row["case"]) for row in rows] + [len("case")])
+    head = f"  {'case':{width}} {'rounds':>6} {'median s':>10} {'vs base':>8} {'floor s':>10} {'t/floor':>8}"
+    lines, group = [], None
     for row in rows:
-        acc = " ".join(f"{k}={_fmt(v)}" for k, v in row["accuracy"].items())
-        if row["baseline_accuracy"]:
-            acc += "  (baseline " + " ".join(f"{k}={_fmt(v)}" for k, v in row["baseline_accuracy"].items()) + ")"
-        lines.append(f"{row['group'][:42]:42} {row['case'][:36]:36} {_fmt(row['baseline_median']):>10} "
-                     f"{_fmt(row['median']):>10} {_fmt(row['ratio']):>8}  {acc}")
+        if row["group"] != group:
+            group = row["group"]
+            lines += ([""] if lines else []) + [f"group {group}  (baseline: {_fmt(row['baseline'])})", head]
+        ratio = "base" if row["is_baseline"] else (f"{row['ratio']:.3g}x" if row["ratio"] else "-")
+        lines.append(f"  {row['case']:{width}} {row['rounds']:>6} {_fmt(row['median']):>10} {ratio:>8} "
+                     f"{_fmt(row['floor_s']):>10} {_fmt(row['per_floor']):>8}")
+        notes = [f"floor = {row['floor_what']}"] if row["floor_what"] else []
+        if row["accuracy"]:
+            notes.append(" ".join(f"{k}={_fmt(v)}" for k, v in row["accuracy"].items()))
+        if notes:
+            lines.append("      " + "; ".join(notes))
     return "\n".join(lines)
 
 
 def compare(new: dict, old: dict, factor: float = DEFAULT_FACTOR) -> tuple[str, list[str]]:
-    """Median time ratio new/old per case present in both; the cases slower than ``factor``."""
-    old_medians = {b["fullname"]: b["stats"]["median"] for b in old["benchmarks"]}
-    lines = [f"{'case':80} {'old s':>10} {'new s':>10} {'new/old':>8}"]
+    """Per case present in both runs: time / floor new over old (median time new over old when either
+    run has no floor for it); the cases whose figure grew by more than ``factor``.  The two machine
+    floors head the table; cases of one run only are listed, never flagged."""
+    old_cases = {b["fullname"]: b for b in old["benchmarks"]}
+    width = max([len(b["fullname"]) for b in new["benchmarks"]] + [len("case")])
+    lines = [f"old {machine_line(old)}", f"new {machine_line(new)}",
+             f"{'case':{width}} {'old t/floor':>11} {'new t/floor':>11} {'new/old':>8}"]
     slowed = []
     for bench in new["benchmarks"]:
         name = bench["fullname"]
-        if name not in old_medians:
+        if name not in old_cases:
+            lines.append(f"{name:{width}} {'(new case)':>11}")
             continue
-        ratio = bench["stats"]["median"] / old_medians[name]
+        old_figure, new_figure = _per_floor(old_cases[name]), _per_floor(bench)
+        by = ""
+        if old_figure is None or new_figure is None:
+            old_figure, new_figure, by = old_cases[name]["stats"]["median"], bench["stats"]["median"], "  (no floor: median s)"
+        ratio = new_figure / old_figure
         flag = "  SLOWER" if ratio > factor else ""
-        lines.append(f"{name[-80:]:80} {_fmt(old_medians[name]):>10} {_fmt(bench['stats']['median']):>10} "
-                     f"{ratio:8.2f}{flag}")
+        lines.append(f"{name:{width}} {_fmt(old_figure):>11} {_fmt(new_figure):>11} {ratio:8.2f}{flag}{by}")
         if ratio > factor:
             slowed.append(name)
+    new_names = {b["fullname"] for b in new["benchmarks"]}
+    lines += [f"{name:{width}} {'(not in the new run)':>11}" for name in old_cases if name not in new_names]
     return "\n".join(lines), slowed
 
 
@@ -109,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="keep the pytest-benchmark JSON here")
     parser.add_argument("--compare", type=Path, metavar="OLD.json", help="an earlier --json to compare with")
     parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR,
-                        help=f"exit 1 when a case is slower than factor x old (default {DEFAULT_FACTOR})")
-    args = parser.parse_args(argv)
+                        help=f"exit 1 when a case's time / floor grew by more than factor x the old run's "
+                             f"(default {DEFAULT_FACTOR})")
+    args, extra = parser.parse_known_args(argv)
     if args.compare is not None and not args.compare.is_file():
         parser.error(f"--compare: no such file {args.compare}")
     if args.factor <= 1:
@@ -118,18 +177,23 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         json_path = args.json.resolve() if args.json else Path(tmp) / "bench.json"
-        code = run_benchmarks(json_path, full=args.full)
+        code = run_benchmarks(json_path, full=args.full, extra=extra, keep=args.json is not None)
         if not json_path.is_file():
             print(f"no benchmark results (pytest exit status {code})", file=sys.stderr)
             return code or 1
         data = json.loads(json_path.read_text())
+    print()
+    print(machine_line(data))
     print(format_ratio_table(ratio_rows(data)))
+    if args.json:
+        print(f"\nbenchmark JSON kept in {json_path}")
     if args.compare is not None:
         table, slowed = compare(data, json.loads(args.compare.read_text()), args.factor)
         print()
         print(table)
         if slowed:
-            print(f"{len(slowed)} case(s) slower than {args.factor}x the old run", file=sys.stderr)
+            print(f"{len(slowed)} case(s) whose time / floor grew by more than {args.factor}x the old run's",
+                  file=sys.stderr)
             return 1
     return code
 

@@ -24,22 +24,48 @@ Routes (``method``):
   block    block Krylov with a buffer (below)                                        [all]
   lowrank  the small side of F F^T (below)                                           [LowRank]
   population  the m x m weighted Gram H = Pi^1/2 U^T U Pi^1/2 (below)                  [GMM]
-  auto     LowRank -> lowrank; LinearOperator -> block; dense: n <= 512 or k > n/4 -> eigh,
-           otherwise block.  (LowRank with eigsh/lobpcg/block is applied as v -> F (F^T v).)
+  auto     LowRank -> lowrank; LinearOperator -> the measured cost model below; dense: n <= 512 or
+           k > n/4 -> eigh, otherwise block.  (LowRank with eigsh/lobpcg/block is applied as
+           v -> F (F^T v).)
+
+auto on a LinearOperator: a measured cost model.  Whether block or eigsh is faster depends on what
+one application of A to b columns costs against b applications to one: a dense matrix behind a
+GEMM, or a batched NTK-vector product, reads its data once per application, so a wide block costs
+little more than one column; an operator that loops over columns costs b times one.  The block route
+at the dense default b = max(2k, k+8) applies more columns than eigsh (n = 4096 ReLU-NTK, top-10,
+tol 1e-8, certificate included: 191 against eigsh's 114) in far fewer applications (10 against 104):
+0.21 s against eigsh's 0.89 s there, with the kernel behind torch.mm (benchmarks/test_bench_eigen.py).
+So for n > 512 and k <= n - 2 the route times (wall clock) A applied to B = max(2k, k+8)
+orthonormal random columns, then to the first of them alone (the wider call first, so that a
+first-call warm-up counts against the block), and takes the block route with b = B, starting from
+that product, when t(B) <= B t(1) / 3 (a column in a block at least 3x cheaper than alone, against
+the block's up to ~1.7x more columns), eigsh otherwise.  Measured there: t(1) = 14.5 ms (a memory-bound
+matrix-vector product), t(20) = 29 ms; an operator that loops over columns has t(B) = B t(1).  The
+probe's B + 1 columns count in ``matvecs``; when eigsh is taken they are its overhead (B + 1 of its
+~114 there).  n <= 512 (products too short to time reliably) or k > n - 2 (eigsh cannot): block with
+b = 2.  ``block_size`` given: block.  The choice depends on a timing, so two runs may take different
+routes (both certified); pass ``method`` for a reproducible route.
 
 Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...]
-(each new block projected off Q twice and orthonormalised; directions that vanish, i.e. an
-invariant subspace, are replaced by random ones).  Every step costs one BLAS-3 product
-A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of H = Q^T A Q.  Ritz pairs
+(each new block projected off Q twice, each projection followed by a Cholesky QR -- CholeskyQR2,
+BLAS-3 only; Householder QR when the block is too ill-conditioned for it; directions that vanish,
+i.e. an invariant subspace, are replaced by random ones).  Every step costs one BLAS-3 product
+A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of H = Q^T A Q, extended by the new block's
+rows and columns only (Q^T A Q_j, which the first projection needs anyway).  Ritz pairs
 (theta_i, x_i = Q y_i) have residuals ||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||,
-computed from the stored products.  It stops when the top k residuals are <= tol |theta_1|.
+computed from the stored products; a step first screens them with the Krylov relation's b x b
+estimate (``_block``) and forms Q y_i, (A Q) y_i only when that passes.  It stops when the top k
+explicit residuals are <= tol |theta_1|.  Where the time goes (n = 4096 ReLU-NTK, top-10, 231
+columns, one thread): the products A @ Q_j and the certificate at their GEMM floor, about 2/3;
+the symmetry check of A (one tiled pass over both triangles) about 1/8; orthogonalisation,
+Rayleigh-Ritz and the rest the remainder (benchmarks/test_bench_eigen.py prints time / floor).
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
 a near-tie lambda_k ~ lambda_{k+1} at the cut; its products run through torch.mm (MKL), 2-3x
 faster than numpy's OpenBLAS for thin (n x b) right-hand sides.  Matrix-free A (LinearOperator,
-LowRank applied as an operator): b = 2, because there every column costs one operator
-application and small blocks need the fewest (measured on the n = 4096 ReLU-NTK kernel, top-10,
+LowRank applied as an operator) with ``method="block"``: b = 2, because where every column costs one
+operator application small blocks need the fewest (measured on the n = 4096 ReLU-NTK kernel, top-10,
 tol 1e-8, before the certificate's 11: b = 1, 2, 3 -> 80, 98, 105 applications, eigsh 103;
 benchmarks/test_bench_eigen.py).
 A block of b columns resolves eigenvalue multiplicities up to b (single-vector Lanczos, eigsh,
@@ -96,6 +122,7 @@ start vector; no global RNG is read.  The solver's own small linear algebra runs
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -114,12 +141,16 @@ __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", 
 DEFAULT_TOL = 1e-12
 _EPS = np.finfo(np.float64).eps
 _SYMMETRY_RTOL = 1e-10
+_SYMMETRY_TILE = 64   # doubles per tile side: a tile and its transpose stay in L1
 _GAP_FACTOR = 100.0
 _GRAM_MIN_RATIO = 1e-4
 _MAX_BLOCK_STEPS = 500
 _MMAX = 300
 _MATRIX_FREE_BLOCK = 2
+_PROBE_MIN_N = 512     # auto on a LinearOperator: no timing probe at or below this n
+_BATCH_GAIN = 3.0      # ... block when A applied to B columns costs <= B / this times 1 column
 _LOBPCG_RUNS = 5
+_CHOLQR_MIN_PIVOT = 1e-4
 _ROUTES = {
     "dense": ("auto", "eigh", "full", "eigsh", "lobpcg", "block"),
     "lowrank": ("auto", "lowrank", "eigsh", "lobpcg", "block"),
@@ -141,7 +172,8 @@ class EigenResult:
     residuals  (k,) ||A v_i - lambda_i v_i||_2 from a fresh application of A.
     method     the route used ("eigh", "full", "eigsh", "lobpcg", "block", "lowrank").
     matvecs    columns of A applied (a block product of b columns counts b), including the
-               k+1 columns of the certificate; for "lowrank" one column = F (F^T v).
+               k+1 columns of the certificate and, for auto on a LinearOperator, the cost probe's;
+               for "lowrank" one column = F (F^T v).
     gap_ok     lambda_k - lambda_{k+1} - r_{k+1} > 100 x top-k residual level (module docstring);
                False: the k-th vector is not separable from the (k+1)-th.
     Iterating yields (values, vectors), so ``values, vectors = top_eigenpairs(A, k)`` works.
@@ -215,7 +247,8 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     if method not in _ROUTES[kind]:
         raise ValueError(f"method must be one of {_ROUTES[kind]} for this A, got {method!r}")
 
-    eps = _EPS
+    eps, start = _EPS, None
+    default_block = max(2 * k, k + 8) if kind == "dense" else _MATRIX_FREE_BLOCK
     if kind == "dense":
         A, eps = _check_dense(A)
         if method == "auto":
@@ -231,10 +264,11 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
         method, M = "population", mixture.second_moment
         op = _Operator(n, lambda V: M @ V)
     else:
-        method = "block" if method == "auto" else method
         op = _Operator(n, A.matmat)
-    block_size = _check_block_size(block_size, method,
-                                   max(2 * k, k + 8) if kind == "dense" else _MATRIX_FREE_BLOCK)
+        if method == "auto" and block_size is None:
+            method, default_block, start = _operator_route(op, k, rng)
+        method = "block" if method == "auto" else method
+    block_size = _check_block_size(block_size, method, default_block)
 
     q = min(k + 1, n)  # one pair past the cut, for gap_ok
     tol_eff = max(tol, 32 * math.sqrt(n) * eps)
@@ -251,7 +285,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     elif method == "lobpcg":
         values, vectors = _lobpcg(op, k, q, tol_eff, rng)
     else:
-        values, vectors = _block(op, k, q, tol_eff, rng, min(n, block_size))
+        values, vectors = _block(op, k, q, tol_eff, rng, min(n, block_size), start)
     order = np.argsort(values)[::-1][:q]
     return _certify(op, values[order], vectors[:, order], k, method, tol_eff, eps)
 
@@ -317,8 +351,11 @@ def _check_block_size(block_size, method: str, default: int) -> int:
 
 def _check_dense(A) -> tuple[np.ndarray, float]:
     """(float64 copy/view of A, eps_A): rejects NaN/inf and max|A - A^T| > 1e-10 (eps_A / eps_64) max|A|
-    in one tiled pass; a lower-precision A (eps_A > eps_64) is replaced by (A + A^T) / 2. eps_A is the
-    machine epsilon of A's floating dtype, eps_64 for float64 and exact (integer, bool) input."""
+    in one tiled pass over the upper triangle; a lower-precision A (eps_A > eps_64) is replaced by
+    (A + A^T) / 2. eps_A is the machine epsilon of A's floating dtype, eps_64 for float64 and exact
+    (integer, bool) input.  max|A| (over the upper triangle) is bounded below by max|A_ii|, which a PSD
+    matrix attains (|A_ij| <= sqrt(A_ii A_jj)): the full maximum is read only when that bound does not
+    already pass the check.  A NaN/inf entry a_ij makes a_ij - a_ji NaN/inf, so the same pass finds it."""
     if isinstance(A, torch.Tensor):
         eps = float(torch.finfo(A.dtype).eps) if A.dtype.is_floating_point else _EPS
     else:
@@ -326,22 +363,21 @@ def _check_dense(A) -> tuple[np.ndarray, float]:
     A = _as_float64(A, "A")
     if not (A.flags.c_contiguous or A.flags.f_contiguous):
         A = np.ascontiguousarray(A)
-    n, tile = A.shape[0], 256
-    buf = np.empty((tile, tile))
-    worst, upper = [], []
-    for i in range(0, n, tile):
-        for j in range(i, n, tile):
-            P = A[i:i + tile, j:j + tile]
-            D = buf[:P.shape[0], :P.shape[1]]
-            with np.errstate(invalid="ignore"):                  # inf - inf: reported below
+    n, tile = A.shape[0], _SYMMETRY_TILE
+    buf, top = np.empty((tile, tile)), np.zeros((tile, tile))   # top: running entrywise max of |A - A^T|
+    with np.errstate(invalid="ignore"):                          # inf - inf: reported below
+        for i in range(0, n, tile):
+            for j in range(i, n, tile):
+                P = A[i:i + tile, j:j + tile]
+                D, T = buf[:P.shape[0], :P.shape[1]], top[:P.shape[0], :P.shape[1]]
                 np.subtract(P, A[j:j + tile, i:i + tile].T, out=D)  # inf/NaN anywhere -> inf/NaN here
-            worst += [D.max(), -D.min()]
-            upper += [P.max(), -P.min()]
-    # max|A| over the upper triangle: the lower one differs from it by at most max|A - A^T|
-    asym, amax = np.max(worst), np.max(upper)
+                np.maximum(T, np.abs(D, out=D), out=T)               # NaN propagates
+    asym, amax = top.max(), np.abs(np.diagonal(A)).max()
     if not (np.isfinite(asym) and np.isfinite(amax)):
         raise ValueError("A must be finite (no NaN/inf)")
     rtol = _SYMMETRY_RTOL * eps / _EPS
+    if asym > rtol * amax:
+        amax = np.abs(np.triu(A)).max()
     if asym > rtol * amax:
         raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > {rtol:.3g} max|A| = {rtol * amax:.3g} "
                          "(1e-10 scaled by the machine epsilon of A's dtype over float64's)")
@@ -354,14 +390,33 @@ def _torch_view(A: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(A)
 
 
+def _operator_route(op: _Operator, k: int, rng: np.random.Generator):
+    """``auto`` for a LinearOperator (module docstring): (route, its block size, start).  With
+    B = max(2k, k+8): ("block", B, (V, A V)) when A applied to B orthonormal columns V costs at most
+    B / _BATCH_GAIN times A applied to one (the block route then starts from that product), ("eigsh",
+    -, None) otherwise; ("block", 2, None) without a probe for n <= _PROBE_MIN_N or k > n - 2.  The
+    probe's applications count in ``op.count``."""
+    if op.n <= _PROBE_MIN_N or k > op.n - 2:
+        return "block", _MATRIX_FREE_BLOCK, None
+    wide = min(max(2 * k, k + 8), op.n)
+    V = _extend(np.empty((op.n, 0)), rng.standard_normal((op.n, wide)), rng)
+    seconds, products = [], []
+    for columns in (V, V[:, :1]):          # the wide call first: a first-call warm-up counts against it
+        start = time.perf_counter()
+        products.append(op(columns))
+        seconds.append(time.perf_counter() - start)
+    if seconds[0] <= wide / _BATCH_GAIN * seconds[1]:
+        return "block", wide, (V, products[0])
+    return "eigsh", _MATRIX_FREE_BLOCK, None
+
+
 # ---------------------------------------------------------------------------------------------
 # routes (each returns unsorted values and matching vectors, q = min(k+1, n) of them or more)
 
 
 def _lowrank(F: np.ndarray, q: int, rng: np.random.Generator):
     n, r = F.shape
-    G = _dot(F.T, F)
-    lam, U = np.linalg.eigh(G)
+    lam, U = (x.numpy() for x in torch.linalg.eigh(torch.from_numpy(_dot(F.T, F))))   # MKL, as _dot
     lam, U = lam[::-1], U[:, ::-1]
     m = min(q, r)
     if q <= r <= n and lam[m - 1] >= _GRAM_MIN_RATIO * lam[0] > 0:
@@ -418,63 +473,119 @@ def _lobpcg(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator)
     return values, X
 
 
-def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, b: int):
-    """Thick-restarted block Krylov with full reorthogonalisation, block size b (module docstring)."""
+def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, b: int, start=None):
+    """Thick-restarted block Krylov with full reorthogonalisation, block size b (module docstring);
+    ``start``: (V, A V), the first block (orthonormal n x b) with its product, when the caller has them.
+
+    Residual screen.  With W = A Q and Z = W_last - Q (Q^T W_last) (the next block before it is
+    orthonormalised), A Q = Q H + Z E^T holds to rounding, E^T selecting the last block: every earlier
+    block's product lies in the span of the blocks up to its successor, and a thick restart keeps
+    that (A X = X Theta + Z Y_last).  So the Ritz residual ||A Q y - theta Q y|| = ||Z y_last||,
+    from the b x b Gram Z^T Z that the Cholesky QR forms anyway.  The explicit residual (the n x m
+    products Q Y and W Y) is computed only when that estimate passes, or at a restart, and it alone
+    decides convergence.  Once a vanishing direction was replaced by a random one the relation no
+    longer holds exactly, and every step computes the explicit residual."""
     n = op.n
     mmax = min(n, max(15 * b, _MMAX))
     keep = max(q, (mmax - b) // 2)
     # column-major, so that Q[:, :m] and W[:, :m] are contiguous for the BLAS
     Q, W, H = np.empty((n, mmax), order="F"), np.empty((n, mmax), order="F"), np.zeros((mmax, mmax))
-    m, block = 0, _extend(Q[:, :0], rng.standard_normal((n, b)), rng)
+    m, exact = 0, True
+    block, product = start if start is not None else (_extend(Q[:, :0], rng.standard_normal((n, b)), rng), None)
     for _ in range(_MAX_BLOCK_STEPS):
         m2 = m + block.shape[1]
-        Q[:, m:m2], W[:, m:m2] = block, op(block)
+        Q[:, m:m2], W[:, m:m2] = block, (op(block) if product is None else product)
+        product = None
         with one_thread():
             h = _dot(Q[:, :m2].T, W[:, m:m2])
             H[:m2, m:m2], H[m:m2, :m] = h, h[:m].T
             H[m:m2, m:m2] = (h[m:] + h[m:].T) / 2
-            m = m2
+            m, last = m2, W[:, m:m2][:, :n - m2]
             restart = m + min(b, n - m) > mmax
             want = min(m, keep if restart else q)
             theta, Y = _top_eigh(H[:m, :m], want)
             theta, Y = theta[::-1], Y[:, ::-1].copy()
-            X, AX = _dot(Q[:, :m], Y), _dot(W[:, :m], Y)
-            res = np.linalg.norm(AX[:, :k] - X[:, :k] * theta[:k], axis=0)
-            if (m >= q and res.max() <= tol * abs(theta[0])) or m == n:
-                return theta, X
-            block = _extend(Q[:, :m], W[:, m - block.shape[1]:m][:, :n - m], rng, h[:, :n - m])
+            Z = last - _dot(Q[:, :m], h[:, :last.shape[1]])
+            G = _dot(Z.T, Z)
+            Ylast = Y[m - h.shape[1]:m, :k][:last.shape[1]]
+            estimate = np.sqrt(np.maximum(np.einsum("ij,ij->j", Ylast, G @ Ylast), 0))
+            target = tol * abs(theta[0])
+            if restart or m == n or not exact or last.shape[1] < h.shape[1] or (m >= q and estimate.max() <= target):
+                X, AX = _dot(Q[:, :m], Y), _dot(W[:, :m], Y)
+                res = np.linalg.norm(AX[:, :k] - X[:, :k] * theta[:k], axis=0)
+                if (m >= q and res.max() <= target) or m == n:
+                    return theta, X
+            block, replaced = _complement(Q[:, :m], Z, np.abs(last).max(), rng, G)
+            exact = exact and not replaced
             if restart:
                 m = want
                 Q[:, :m], W[:, :m], H[:m, :m] = X, AX, np.diag(theta)
-    raise EigenConvergenceError(f"block Krylov: top-{k} residuals {res.max():.3g} > tol |lambda_1| = "
-                                f"{tol * abs(theta[0]):.3g} after {_MAX_BLOCK_STEPS} block steps")
+    raise EigenConvergenceError(f"block Krylov: top-{k} residual estimate {estimate.max():.3g} > tol |lambda_1| = "
+                                f"{target:.3g} after {_MAX_BLOCK_STEPS} block steps")
 
 
 def _top_eigh(H: np.ndarray, count: int):
     """The top ``count`` eigenpairs of the symmetric H, ascending: LAPACK's MRRR driver (evr) for
     that subset only. MRRR can fail outright ("Internal Error") on a tightly clustered spectrum --
     the thorough profile found H = 3.6e-5 I + O(1e-20) (4 x 4) -- and then the full
-    divide-and-conquer driver (evd) is used, which has no such failure mode."""
+    divide-and-conquer driver (evd) is used, which has no such failure mode.  H is finite (a dense A
+    passed _check_dense; the block route's H comes from operator outputs checked by _Operator), so
+    LAPACK's input scan (check_finite) is skipped."""
     n = H.shape[0]
     try:
-        return scipy.linalg.eigh(H, subset_by_index=[n - count, n - 1], driver="evr")
+        return scipy.linalg.eigh(H, subset_by_index=[n - count, n - 1], driver="evr", check_finite=False)
     except np.linalg.LinAlgError:
-        values, vectors = scipy.linalg.eigh(H, driver="evd")
+        values, vectors = scipy.linalg.eigh(H, driver="evd", check_finite=False)
         return values[n - count:], vectors[:, n - count:]
 
 
-def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator, QtZ: np.ndarray | None = None) -> np.ndarray:
+def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Orthonormal columns orthogonal to Q spanning Z's part outside range(Q); directions of
-    Z that vanish there (relative 1e-10) are replaced by random ones.  Block Gram-Schmidt twice
-    (``QtZ``: Q^T Z when the caller has it already)."""
-    scale = np.abs(Z).max()
-    B, R = np.linalg.qr(Z - _dot(Q, _dot(Q.T, Z) if QtZ is None else QtZ))
-    weak = np.abs(np.diag(R)) <= 1e-10 * scale
-    if weak.any():
-        B[:, weak] = rng.standard_normal((Q.shape[0], int(weak.sum())))
+    Z that vanish there (relative 1e-10) are replaced by random ones (``_complement``)."""
+    return _complement(Q, Z - _dot(Q, _dot(Q.T, Z)), np.abs(Z).max(), rng)[0]
+
+
+def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Generator,
+                G: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """(B, replaced): orthonormal B orthogonal to Q spanning Z, a block already projected off Q once,
+    whose directions of norm <= 1e-10 ``scale`` (Z's size before that projection) are replaced by random
+    ones (``replaced``: whether any was).  Classical Gram-Schmidt's second pass and a Cholesky QR after
+    each pass (CholeskyQR2: BLAS-3 only; ``G``: Z^T Z when the caller has it already).  When the first
+    Cholesky QR cannot be trusted (Z ill-conditioned or with a vanishing direction: _cholesky_qr returns
+    None), Householder QR takes its place and finds the directions to replace."""
+    B, replaced = _cholesky_qr(Z, 1e-10 * scale, G), False
+    if B is None:
+        B, R = np.linalg.qr(Z)
+        weak = np.abs(np.diag(R)) <= 1e-10 * scale
+        replaced = bool(weak.any())
+        if replaced:
+            B[:, weak] = rng.standard_normal((Q.shape[0], int(weak.sum())))
     B -= _dot(Q, _dot(Q.T, B))
-    L = np.linalg.cholesky(_dot(B.T, B))  # B is well conditioned now: Cholesky QR is stable
-    return scipy.linalg.solve_triangular(L, B.T, lower=True).T
+    return _cholesky_qr(B), replaced
+
+
+def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | None = None) -> np.ndarray | None:
+    """Z D^-1 L^-T, orthonormal columns spanning Z, where D = diag of the column norms and L L^T the
+    Cholesky factorisation of the column-scaled Gram D^-1 Z^T Z D^-1 (unit diagonal; ``G``: Z^T Z when
+    the caller has it).  Its loss of orthogonality is ~ cond(Z D^-1)^2 eps, so with ``vanish`` given it
+    returns None unless the block is safely conditioned: every L_ii >= _CHOLQR_MIN_PIVOT (then
+    cond(Z D^-1) <~ 1 / min L_ii, loss <~ 1e-8, removed by a second pass) and every R_ii = L_ii D_ii >
+    vanish.  Without ``vanish`` (Z already well conditioned) a failing Cholesky raises LinAlgError."""
+    G = _dot(Z.T, Z) if G is None else G
+    d = np.sqrt(np.diag(G))
+    if vanish is not None and not d.min() > vanish:
+        return None
+    try:
+        L = np.linalg.cholesky(G / np.outer(d, d))
+    except np.linalg.LinAlgError:
+        if vanish is None:
+            raise
+        return None
+    pivots = np.diag(L)
+    if vanish is not None and (pivots.min() < _CHOLQR_MIN_PIVOT or (pivots * d).min() <= vanish):
+        return None
+    Linv = scipy.linalg.lapack.dtrtri(L, lower=1)[0]       # L has positive pivots: invertible
+    return _dot(Z, Linv.T / d[:, None])
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -488,7 +599,8 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _certify(op: _Operator, values, vectors, k: int, method: str, tol_eff: float, eps: float) -> EigenResult:
     vectors = np.ascontiguousarray(vectors)
-    res = np.linalg.norm(op(vectors) - vectors * values, axis=0)
+    R = op(vectors) - vectors * values
+    res = np.sqrt(np.einsum("ij,ij->j", R, R))
     scale = abs(values[0])
     if method in ("eigsh", "lobpcg", "block") and res[:k].max() > 10 * tol_eff * scale:
         raise EigenConvergenceError(f"{method}: top-{k} residual {res[:k].max():.3g} > 10 tol |lambda_1| "

@@ -15,7 +15,7 @@ shape (n1, n2, k, k) (numerics.kernels.empirical_ntk). Three routes, all exact u
     parametrised layer, its input and its output cotangent per sample. In eval mode sample i's
     output depends on input i only, so the backward of sum_i f(x_i) gives each sample's own
     cotangent g_i = df(x_i)/d(layer output of sample i). For a conv (or linear) weight W of shape
-    C_out x D, D = C_in k k, with u_i(p) in R^D the input patch at output position p (unfold) and
+    C_out x D, D = C_in k k, with u_i(p) in R^D the input patch at output position p and
     g_i(p) in R^C_out the cotangent there,
         dW_i = sum_p g_i(p) u_i(p)^T,
         <dW_i, dW_j> = sum_{p, q} (g_i(p) . g_j(q)) (u_i(p) . u_j(q)).
@@ -24,11 +24,18 @@ shape (n1, n2, k, k) (numerics.kernels.empirical_ntk). Three routes, all exact u
       structured  patch Gram A = U_I U_J^T and cotangent Gram B = G_I G_J^T over all positions,
                   K_IJ = sum_{p,q} A * B (cost S^2 (D + C_out) per pair),
     structured when S^2 (D + C_out) < C_out D: the deep layers (few positions, many weights)
-    that hold most of a ResNet's parameters. Biases (db_i = sum_p g_i(p)) and eval-mode
-    BatchNorm affine parameters (dgamma_i = sum_p g_i(p) xhat_i(p), dbeta_i = sum_p g_i(p),
-    xhat = (x - running_mean) / sqrt(running_var + eps)) have small per-sample gradients that
-    are formed explicitly. Supported layers: Conv2d (zeros padding, groups 1), Linear and
-    BatchNorm with running statistics; anything else raises ValueError (use "chunked").
+    that hold most of a ResNet's parameters. Layout and blocking (all exact): conv inputs are stored
+    zero-padded and channels-last, so a patch matrix is one strided copy with contiguous channel runs
+    (columns ordered kernel row, kernel column, channel on both sides), kernel offsets that only ever
+    read padding are dropped (at 1x1 layer4 positions 8 of 9), a block's features (per-sample
+    gradients, or patch and cotangent rows) are formed once when all columns' fit in ``memory``, and
+    products are taken ROWS_* rows at a time so that only small diagonal squares are computed beyond the
+    upper triangle. ``profile`` (a GramProfile) records each layer's seconds and multiply-adds.
+    Biases (db_i = sum_p g_i(p)) and eval-mode BatchNorm affine parameters (dgamma_i = sum_p
+    g_i(p) xhat_i(p), dbeta_i = sum_p g_i(p), xhat = (x - running_mean) / sqrt(running_var + eps))
+    have small per-sample gradients that are formed explicitly. Supported layers: Conv2d (zeros
+    padding, groups 1), Linear and BatchNorm with running statistics; anything else raises
+    ValueError (use "chunked").
     Contractions run in the model's dtype; K is accumulated in float64. k outputs: one capture per
     output a (the backward of sum_i f_a(x_i); k times the stored activations), and K_ab is the Gram
     above between the captures of outputs a and b.
@@ -36,15 +43,17 @@ shape (n1, n2, k, k) (numerics.kernels.empirical_ntk). Three routes, all exact u
 matrix-free (``matrix_free_eigenpairs``): numerics.kernels.ntk_operator (vjp then jvp) as a
     LinearOperator handed to numerics.eigen.top_eigenpairs; K is never formed.
 
-Memory: ``memory`` (bytes) bounds each route's working blocks (two gradient chunks, or the
-A and B blocks); the structured route additionally stores every layer's inputs and cotangents
-for all n samples (the network's activations, a few hundred kB per 32x32 image at width 64).
+Memory: ``memory`` (bytes) bounds each route's working blocks (two gradient chunks, or the kept
+features and the A and B blocks); the structured route additionally stores every layer's inputs
+(padded) and cotangents for all n samples (the network's activations, about 0.6 MB per 32x32 image
+at width 64).
 The device is the one X and the model live on (CPU or CUDA). Progress bars (tqdm) show when
 stderr is a terminal, or when ``progress=True``.
 """
 from __future__ import annotations
 
-import math
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -150,47 +159,142 @@ def chunked_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = N
 # (3) per-layer structured contractions
 
 
-class _Weight:
-    """One conv or linear weight: inputs and output cotangents of all n samples (rows filled per batch)."""
+@dataclass
+class LayerCost:
+    """One step of a structured Gram: its process (CPU) seconds, the multiply-adds it performed, and the
+    (m, k, n) of its main matrix product (the shape a GEMM floor for it is timed at)."""
+    name: str
+    seconds: float
+    macs: int
+    gemm: tuple[int, int, int]
 
-    def __init__(self, module: nn.Module):
-        self.module = module
+
+@dataclass
+class GramProfile:
+    """Per-layer costs of ``structured_gram(..., profile=GramProfile())``, one row per step in call order:
+    "capture" (the batched forward and backward; the forward's MACs counted, the backward's not), then
+    every weight's contraction under its module name (MACs of its matrix products as performed: the
+    per-sample gradient formation and the block products, diagonal squares of ROWS_* rows in full; the
+    elementwise A * B and its position sums, 1 / (D + C_out) of the structured products, not counted).
+    k outputs repeat the names; ``merged`` sums them."""
+    layers: list[LayerCost] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return sum(row.seconds for row in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(row.macs for row in self.layers)
+
+    def merged(self) -> list[LayerCost]:
+        """Rows of one name summed (first occurrence's order and GEMM shape)."""
+        rows: dict[str, LayerCost] = {}
+        for row in self.layers:
+            old = rows.get(row.name)
+            rows[row.name] = row if old is None else LayerCost(row.name, old.seconds + row.seconds,
+                                                              old.macs + row.macs, old.gemm)
+        return list(rows.values())
+
+    def table(self) -> str:
+        """One line per layer (seconds, GMAC, GFLOP/s = 2 MACs / seconds, share of the time), then the total."""
+        lines = [f"{'layer':24s} {'seconds':>8s} {'GMAC':>9s} {'GFLOP/s':>8s} {'time %':>6s}"]
+        total = max(self.seconds, 1e-12)
+        for row in self.merged() + [LayerCost("total", self.seconds, self.macs, (0, 0, 0))]:
+            rate = 2 * row.macs / max(row.seconds, 1e-12) / 1e9
+            lines.append(f"{row.name:24s} {row.seconds:8.3f} {row.macs / 1e9:9.2f} {rate:8.1f} "
+                         f"{100 * row.seconds / total:6.1f}")
+        return "\n".join(lines)
+
+
+def _valid_offsets(size: int, out: int, kernel: int, stride: int, dilation: int, padding: int) -> tuple[int, int]:
+    """[first, last) kernel offsets a along one axis that touch the input at some output position o:
+    0 <= o stride - padding + a dilation < size for some 0 <= o < out. The other offsets only ever see
+    zero padding (their patch columns are zero for every sample; dropping them changes no product)."""
+    valid = [a for a in range(kernel)
+             if (out - 1) * stride - padding + a * dilation >= 0 and a * dilation - padding < size]
+    return (valid[0], valid[-1] + 1) if valid else (0, 0)
+
+
+class _Weight:
+    """One conv or linear weight: inputs and output cotangents of all n samples (rows filled per batch).
+
+    Conv inputs are stored zero-padded and channels-last, (n, H + 2 pad, W + 2 pad, C_in), so that a patch
+    matrix is one strided copy (no im2col through F.unfold) with contiguous channel runs; its columns are
+    ordered (kernel row, kernel column, channel), the same on both sides of every product. Linear inputs are
+    stored as (n, S, D) and every cotangent as (n, S, C_out), positions as rows."""
+
+    def __init__(self, module: nn.Module, name: str):
+        self.module, self.name = module, name
         self.inputs = self.cotangents = None
+        self.offsets = None
 
     def store(self, rows: slice, n: int, inputs: torch.Tensor, cotangent: torch.Tensor) -> None:
-        cotangent = self.positions(cotangent)
+        m = self.module
+        if isinstance(m, nn.Conv2d):
+            if self.offsets is None:
+                self.offsets = [_valid_offsets(inputs.shape[2 + ax], cotangent.shape[2 + ax], m.kernel_size[ax],
+                                               m.stride[ax], m.dilation[ax], m.padding[ax]) for ax in (0, 1)]
+            (ph, pw) = m.padding
+            inputs = F.pad(inputs, (pw, pw, ph, ph)).permute(0, 2, 3, 1)
+            cotangent = cotangent.flatten(2).transpose(1, 2)
+        else:
+            inputs = inputs.reshape(inputs.shape[0], -1, inputs.shape[-1])
+            cotangent = cotangent.reshape(cotangent.shape[0], -1, cotangent.shape[-1])
         if self.inputs is None:
             self.inputs = inputs.new_empty((n,) + inputs.shape[1:])
             self.cotangents = cotangent.new_empty((n,) + cotangent.shape[1:])
         self.inputs[rows] = inputs
         self.cotangents[rows] = cotangent
 
-    def positions(self, output: torch.Tensor) -> torch.Tensor:
-        """(b, S, C_out): an output (or its cotangent) with the output positions as rows."""
-        if isinstance(self.module, nn.Conv2d):
-            return output.flatten(2).transpose(1, 2)
-        return output.reshape(output.shape[0], -1, output.shape[-1])
-
     def patches(self, rows: slice) -> torch.Tensor:
-        """(b, S, D): the input patch u(p) at every output position p."""
+        """(b, S, D): the input patch u(p) at every output position p (always-zero offsets dropped)."""
         x, m = self.inputs[rows], self.module
-        if isinstance(m, nn.Conv2d):
-            return F.unfold(x, m.kernel_size, dilation=m.dilation, padding=m.padding, stride=m.stride).transpose(1, 2)
-        return x.reshape(x.shape[0], -1, x.shape[-1])
+        if not isinstance(m, nn.Conv2d):
+            return x
+        (a0, a1), (c0, c1) = self.offsets
+        b, _, _, c_in = x.shape
+        s_b, s_h, s_w, _ = x.stride()
+        h_out = self.cotangents.shape[1] // self.out_width
+        window = x.as_strided((b, h_out, self.out_width, a1 - a0, c1 - c0, c_in),
+                              (s_b, m.stride[0] * s_h, m.stride[1] * s_w, m.dilation[0] * s_h, m.dilation[1] * s_w, 1),
+                              x.storage_offset() + a0 * m.dilation[0] * s_h + c0 * m.dilation[1] * s_w)
+        return window.reshape(b, -1, (a1 - a0) * (c1 - c0) * c_in)
+
+    @property
+    def out_width(self) -> int:
+        """Output positions per row: (padded width - dilation (kernel - 1) - 1) // stride + 1."""
+        m = self.module
+        width = self.inputs.shape[2] - m.dilation[1] * (m.kernel_size[1] - 1) - 1
+        return width // m.stride[1] + 1
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """(S, D, C_out)."""
+        """(S, D, C_out), D the patch length without the always-zero offsets."""
         s, c_out = self.cotangents.shape[1:]
-        return s, self.module.weight[0].numel(), c_out
+        if not isinstance(self.module, nn.Conv2d):
+            return s, self.inputs.shape[-1], c_out
+        (a0, a1), (c0, c1) = self.offsets
+        return s, (a1 - a0) * (c1 - c0) * self.inputs.shape[-1], c_out
 
     def structured(self) -> bool:
         s, d, c_out = self.shape
         return s * s * (d + c_out) < c_out * d
 
-    def per_sample(self, rows: slice) -> torch.Tensor:
-        """(b, C_out D): explicit per-sample weight gradients dW_i = sum_p g_i(p) u_i(p)^T."""
-        return torch.bmm(self.cotangents[rows].transpose(1, 2), self.patches(rows)).flatten(1)
+    def per_sample(self, rows: slice, batch: int = 64) -> torch.Tensor:
+        """(b, C_out D): explicit per-sample weight gradients dW_i = sum_p g_i(p) u_i(p)^T, formed
+        ``batch`` samples at a time (bounded patch copies)."""
+        s, d, c_out = self.shape
+        out = self.cotangents.new_empty((rows.stop - rows.start, c_out, d))
+        for part in _chunks(rows.stop - rows.start, batch):
+            sub = slice(rows.start + part.start, rows.start + part.stop)
+            torch.bmm(self.cotangents[sub].transpose(1, 2), self.patches(sub), out=out[part])
+        return out.flatten(1)
+
+    def forward_macs(self) -> int:
+        """Multiply-adds of this layer's forward over all n samples: n S D_full C_out."""
+        n, s, c_out = self.cotangents.shape
+        return n * s * self.module.weight[0].numel() * c_out
 
 
 def _channel_sums(module: nn.Module, t: torch.Tensor) -> torch.Tensor:
@@ -213,9 +317,10 @@ def _small_gradients(module: nn.Module, inputs: torch.Tensor, cotangent: torch.T
     return grads
 
 
-def _layers(model: nn.Module) -> list[nn.Module]:
-    """Every module that owns parameters; ValueError for layers the structured route cannot take."""
-    layers = []
+def _layers(model: nn.Module) -> dict[nn.Module, str]:
+    """Every module that owns parameters, with its name; ValueError for layers the structured route
+    cannot take."""
+    layers = {}
     for name, module in model.named_modules():
         own = dict(module.named_parameters(recurse=False))
         if not own:
@@ -233,15 +338,17 @@ def _layers(model: nn.Module) -> list[nn.Module]:
                              "use method='chunked'")
         if set(own) - {"weight", "bias"}:
             raise ValueError(f"{where}: unexpected parameters {sorted(set(own) - {'weight', 'bias'})}")
-        layers.append(module)
+        layers[module] = name or type(module).__name__
     return layers
 
 
-def _capture(model: nn.Module, X: torch.Tensor, layers, batch_size: int, progress, column: int):
+def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, progress, column: int,
+             profile: GramProfile | None):
     """Per-sample layer inputs and cotangents (for weights), and the small per-sample gradients, of the
     model's output f_column (a column of an (n, k) output; 0 for an (n,) one)."""
+    start = time.process_time()
     n = X.shape[0]
-    weights = {m: _Weight(m) for m in layers if not isinstance(m, _BATCHNORM)}
+    weights = {m: _Weight(m, name) for m, name in layers.items() if not isinstance(m, _BATCHNORM)}
     small = None
     records = {}
 
@@ -278,47 +385,122 @@ def _capture(model: nn.Module, X: torch.Tensor, layers, batch_size: int, progres
     finally:
         for h in handles:
             h.remove()
-    return [w for w in weights.values() if w.inputs is not None], small
+    captured = [w for w in weights.values() if w.inputs is not None]
+    if profile is not None and captured:
+        top = max(captured, key=_Weight.forward_macs)   # the forward's largest product, per batch
+        shape = (min(batch_size, n) * top.cotangents.shape[1], top.module.weight[0].numel(), top.cotangents.shape[2])
+        profile.layers.append(LayerCost("capture", time.process_time() - start,
+                                        sum(w.forward_macs() for w in captured), shape))
+    return captured, small
+
+
+#: rows per block of a weight's products: explicit (per-sample gradients of ROWS_EXPLICIT samples against
+#: the columns) and structured (ROWS_STRUCTURED patch rows); large enough for one-thread GEMM to reach
+#: ~90% of its rate (measured: 135-150 of 155-175 GFLOP/s), small enough that the diagonal blocks
+#: (computed in full) add only ~ rows / n to the products.
+ROWS_EXPLICIT, ROWS_STRUCTURED = 256, 1024
+#: default working memory of structured_gram: at n = 2048 (width 64, 3x32x32) it holds every explicit
+#: layer's per-sample gradients (layer2's 1.2 GB: 36 s instead of 40 s for the Gram, measured).
+STRUCTURED_MEMORY = 2**31
 
 
 def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool, memory: int,
-                 form: str, chunk: int | None) -> None:
-    """K += <dW_i, dW_j> for one layer, by the explicit or structured form (``form``; "auto": cheaper)."""
+                 form: str, chunk: int | None, profile: GramProfile | None) -> None:
+    """K += <dW_i, dW_j> for one layer, by the explicit or structured form (``form``; "auto": cheaper).
+
+    Features of a block of samples: the per-sample gradients (explicit), or the patch and cotangent rows
+    (structured). When every column's fit in ``memory`` (half of it for the structured form, whose A and B
+    blocks take the other half) they are formed once; otherwise two blocks of ``memory`` / 2 each (/ 4 for
+    the structured form) are formed per product. Products are taken ROWS_* rows at a time against the columns (from those rows on within a
+    diagonal block), so only ROWS_* x ROWS_* squares are computed beyond the upper triangle. ``chunk``
+    (samples) sets every block size."""
+    start = time.process_time()
     s, d, c_out = left.shape
     size = left.inputs.element_size()
+    n1, n2 = K.shape[0], K.shape[1]
     structured = left.structured() if form == "auto" else form == "structured"
-    if chunk is None and structured:  # patches of both chunks, then A and B ((chunk S)^2 each)
-        chunk = max(1, min(int(math.sqrt(memory / (4 * size))) // s, memory // (4 * size * s * (d + c_out))))
-    elif chunk is None:  # patches and per-sample gradients of both chunks
-        chunk = max(1, memory // (2 * size * d * (c_out + s)))
-    cached = (None, None)
-    for rows, cols in _blocks(K.shape[0], K.shape[1], chunk, symmetric):
-        if structured:
-            u_i, u_j = left.patches(rows), right.patches(cols)
-            g_i, g_j = left.cotangents[rows], right.cotangents[cols]
-            A = u_i.reshape(-1, d) @ u_j.reshape(-1, d).T
-            A.mul_(g_i.reshape(-1, c_out) @ g_j.reshape(-1, c_out).T)
-            block = A.view(u_i.shape[0], s, u_j.shape[0], s).sum((1, 3))
-        else:
-            if cached[0] != rows:
-                cached = (rows, left.per_sample(rows))
-            w_j = cached[1] if symmetric and rows == cols else right.per_sample(cols)
-            block = cached[1] @ w_j.T
-        K[rows, cols] += block.to(torch.float64)
+    per_sample = size * (s * (d + c_out) if structured else c_out * d)
+    keep = per_sample * n2 <= (memory // 2 if structured else memory)
+    if structured:
+        def features(w: _Weight, rows: slice):
+            return w.patches(rows).reshape(-1, d), w.cotangents[rows].reshape(-1, c_out)
+
+        def take(f, rows: slice):
+            return tuple(t[rows.start * s:rows.stop * s] for t in f)
+
+        def product(a, b):
+            A = a[0] @ b[0].T
+            A.mul_(a[1] @ b[1].T)
+            return A if s == 1 else A.view(A.shape[0] // s, s, A.shape[1] // s, s).sum((1, 3))
+
+        per_pair = s * s * (d + c_out)
+        rows_size = chunk or max(1, ROWS_STRUCTURED // s)
+        # A and B, (rows s) x (cols s) each, in half the memory; unkept features of two blocks in the other
+        cols_size = chunk or max(1, min(memory // (4 * size * rows_size * s * s),
+                                        n2 if keep else memory // (4 * per_sample)))
+    else:
+        features = _Weight.per_sample
+
+        def take(f, rows: slice):
+            return f[rows]
+
+        def product(a, b):
+            return a @ b.T
+
+        per_pair = c_out * d
+        rows_size = chunk or ROWS_EXPLICIT
+        cols_size = chunk or (n2 if keep else max(1, memory // (2 * per_sample)))
+    macs, formed = 0, 0
+
+    def accumulate(rows: slice, cols: slice, a, b) -> None:
+        """K[rows, cols] += product of a (rows' features) and b (cols' features), rows_size rows at a time;
+        on a diagonal block (rows == cols, symmetric) each row group against the columns from it on."""
+        nonlocal macs
+        diagonal = symmetric and rows == cols
+        for sub in _chunks(rows.stop - rows.start, rows_size):
+            first = sub.start if diagonal else 0
+            block = product(take(a, sub), take(b, slice(first, cols.stop - cols.start)))
+            K[rows.start + sub.start:rows.start + sub.stop, cols.start + first:cols.stop] += block.to(torch.float64)
+            macs += block.numel() * per_pair
+
+    if keep:
+        kept, formed = features(right, slice(0, n2)), n2
+        for rows in _chunks(n1, rows_size):
+            a = take(kept, rows) if symmetric else features(left, rows)
+            formed += 0 if symmetric else rows.stop - rows.start
+            first = rows.start if symmetric else 0
+            for c in _chunks(n2 - first, cols_size):
+                cols = slice(first + c.start, first + c.stop)
+                accumulate(rows, cols, a, take(kept, cols))
+    else:
+        for rows in _chunks(n1, cols_size):
+            a, formed = features(left, rows), formed + rows.stop - rows.start
+            for cols in _chunks(n2, cols_size):
+                if symmetric and cols.start < rows.start:
+                    continue
+                b = a if symmetric and cols == rows else features(right, cols)
+                formed += 0 if b is a else cols.stop - cols.start
+                accumulate(rows, cols, a, b)
+    if profile is not None:
+        macs += 0 if structured else formed * s * c_out * d
+        gemm = (rows_size * s, d, min(cols_size, n2) * s) if structured else (rows_size, c_out * d, min(cols_size, n2))
+        profile.layers.append(LayerCost(left.name, time.process_time() - start, macs, gemm))
 
 
 FORMS = ("auto", "explicit", "structured")
 
 
 def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None, *,
-                    batch_size: int = 256, memory: int = DEFAULT_MEMORY, chunk: int | None = None,
-                    form: str = "auto", progress=None, outputs: str = "trace") -> torch.Tensor:
+                    batch_size: int = 256, memory: int = STRUCTURED_MEMORY, chunk: int | None = None,
+                    form: str = "auto", progress=None, outputs: str = "trace",
+                    profile: GramProfile | None = None) -> torch.Tensor:
     """K(X1, X2) by per-layer structured contractions (module docstring); float64 result, (n1, n2), or
     (n1, n2, k, k) for outputs="full".
 
     ``batch_size``: samples per capture forward/backward; ``memory``: bytes per working block;
     ``chunk``: samples per block (overrides the memory rule); ``form``: "auto" (per layer, the
-    cheaper), or "explicit" / "structured" for every weight (both are exact; tests use them).
+    cheaper), or "explicit" / "structured" for every weight (both are exact; tests use them);
+    ``profile``: a GramProfile that receives each step's seconds and multiply-adds.
     """
     for name, value in (("batch_size", batch_size), ("chunk", 1 if chunk is None else chunk)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -329,8 +511,9 @@ def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None 
     k = _validate(model, X1, X2, outputs)
     layers = _layers(model)
     symmetric = X2 is None or X2 is X1
-    captures1 = [_capture(model, X1, layers, batch_size, progress, a) for a in range(k)]
-    captures2 = captures1 if symmetric else [_capture(model, X2, layers, batch_size, progress, a) for a in range(k)]
+    captures1 = [_capture(model, X1, layers, batch_size, progress, a, profile) for a in range(k)]
+    captures2 = captures1 if symmetric else [_capture(model, X2, layers, batch_size, progress, a, profile)
+                                              for a in range(k)]
 
     def gram(a: int, b: int) -> torch.Tensor:
         """K_ab(X1, X2) = sum_theta df_a(X1)/dtheta . df_b(X2)/dtheta, (n1, n2)."""
@@ -339,7 +522,7 @@ def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None 
         K = small1.to(torch.float64) @ small2.to(torch.float64).T
         by_module = {w.module: w for w in weights2}
         for left in bar(weights1, progress=progress, desc="NTK layers"):
-            _weight_gram(K, left, by_module[left.module], same, memory, form, chunk)
+            _weight_gram(K, left, by_module[left.module], same, memory, form, chunk, profile)
         return _mirror_upper(K) if same else K
 
     if outputs == "trace":

@@ -6,6 +6,7 @@ degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 
 Every comparison is relative to lambda_1, and every subspace check is the Davis-Kahan bound
 sin(angle) <= (||R_ours||_F + ||R_numpy||_F) / gap, with R = A V - V diag(values) recomputed here.
 """
+import time
 import warnings
 from fractions import Fraction
 
@@ -263,8 +264,64 @@ def test_auto_routes():
     assert top_eigenpairs(big, 3).method == "block"
     assert top_eigenpairs(big, 151).method == "eigh"    # k > n/4
     assert top_eigenpairs(LowRank(F), 3).method == "lowrank"
-    assert top_eigenpairs(aslinearoperator(big), 3).method == "block"
+    assert top_eigenpairs(aslinearoperator(big[:512, :512]), 3).method == "block"   # n <= 512: no probe
     assert top_eigenpairs(LowRank(F), 3, method="block").method == "block"
+
+
+class _TimedOperator(LinearOperator):
+    """A @ V that costs ``per_call`` seconds plus ``per_column`` seconds per column (a sleep), as an
+    operator that reads its data once per call (a GEMM) or once per column (a loop) does."""
+
+    def __init__(self, A, per_call, per_column):
+        super().__init__(np.float64, A.shape)
+        self.A, self.per_call, self.per_column = A, per_call, per_column
+
+    def _matmat(self, V):
+        time.sleep(self.per_call + self.per_column * V.shape[1])
+        return self.A @ V
+
+    def _matvec(self, v):
+        return self._matmat(v.reshape(-1, 1)).ravel()
+
+
+def test_auto_on_an_operator_picks_by_the_cost_of_its_applications():
+    """n > 512: auto times A on B = max(2k, k+8) columns against one column.  Cost by the call ->
+    the wide block (fewer applications), starting from the probe's product; cost by the column ->
+    eigsh (fewer columns).  Each route is certified like an explicit one."""
+    lam = np.linspace(1, 0, 600) ** 3
+    A = build(lam, 2)
+    by_call = top_eigenpairs(_TimedOperator(A, per_call=0.01, per_column=0.0), 3)
+    by_column = top_eigenpairs(_TimedOperator(A, per_call=0.0, per_column=0.002), 3)
+    assert (by_call.method, by_column.method) == ("block", "eigsh")
+    for result in (by_call, by_column):
+        assert np.abs(result.values - lam[:3]).max() <= VALUE_RTOL
+        assert result.residuals.max() <= EIGEN_RESIDUAL
+    # the probe draws the block route's own start block: reusing its product leaves one extra column
+    plain = top_eigenpairs(_TimedOperator(A, per_call=0.0, per_column=0.0), 3, method="block",
+                           block_size=max(2 * 3, 3 + 8))
+    assert by_call.matvecs == plain.matvecs + 1
+    assert np.array_equal(by_call.values, plain.values) and np.array_equal(by_call.vectors, plain.vectors)
+
+
+def test_cholesky_qr_refuses_blocks_it_cannot_orthonormalise():
+    """_cholesky_qr with ``vanish``: None for an ill-conditioned block (its CholeskyQR would lose
+    ~cond^2 eps of orthogonality) and for one with a vanishing direction; _complement then falls back
+    to Householder QR (replacing the vanished direction) and still returns an orthonormal block
+    orthogonal to Q."""
+    rng = np.random.default_rng(5)
+    n = 200
+    Q = np.linalg.qr(rng.standard_normal((n, 10)))[0]
+    z, r = rng.standard_normal((n, 1)), rng.standard_normal((n, 1))
+    blocks = {"well conditioned": (np.hstack([z, r]), False),
+              "cond ~ 1e6": (np.hstack([z, z + r / 10**6]), False),
+              "vanishing direction": (np.hstack([z, z + r / 10**12]), True)}
+    for name, (Z, vanishes) in blocks.items():
+        Z = Z - Q @ (Q.T @ Z)
+        accepted = eigen._cholesky_qr(Z, 0.0 if not vanishes else np.abs(Z).max() / 10**10)
+        assert (accepted is not None) == (name == "well conditioned"), name
+        B, replaced = eigen._complement(Q, Z, np.abs(Z).max(), rng)
+        assert replaced == vanishes, name
+        assert np.abs(B.T @ B - np.eye(2)).max() <= EIGEN_RESIDUAL and np.abs(Q.T @ B).max() <= EIGEN_RESIDUAL, name
 
 
 def test_torch_input_unpacking_and_seeded_determinism():
@@ -364,13 +421,32 @@ def test_bad_input_raises_naming_the_argument(call, error, match):
 
 
 def test_non_finite_entries_in_the_last_tile_are_found():
-    """_check_dense scans 256 x 256 tiles: a NaN/inf only in the last, partial tile (n = 300)."""
+    """_check_dense scans 64 x 64 tiles: a NaN/inf only in the last, partial tile (n = 300)."""
     base = build(np.linspace(1, 0, 300), 5)
     for i, j, value in ((299, 299, np.nan), (0, 299, np.inf), (299, 0, -np.inf)):
         A = base.copy()
         A[i, j] = value
         with pytest.raises(ValueError, match="A must be finite"):
             top_eigenpairs(A, 2)
+
+
+def test_symmetry_scale_is_the_largest_entry_even_off_the_diagonal():
+    """_check_dense first bounds max|A| by max|A_ii| (exact for PSD A) and reads the whole upper
+    triangle only when that bound fails: an indefinite A with a zero diagonal must be judged against
+    its largest entry, accepting an asymmetry below 1e-10 max|A| and rejecting one above."""
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((40, 40))
+    A = A + A.T
+    np.fill_diagonal(A, 0.0)
+    scale = np.abs(A).max()
+    for relative, accepted in ((eigen._SYMMETRY_RTOL / 10, True), (eigen._SYMMETRY_RTOL * 10, False)):
+        B = A.copy()
+        B[2, 30] += relative * scale
+        if accepted:
+            assert top_eigenpairs(B, 2, method="eigh").method == "eigh"
+        else:
+            with pytest.raises(ValueError, match="A must be symmetric"):
+                top_eigenpairs(B, 2, method="eigh")
 
 
 @pytest.mark.parametrize("method", ["eigh", "full", "block", "eigsh", "lobpcg"])

@@ -11,8 +11,9 @@ from torch import nn
 from numerics.eigen import top_eigenpairs
 from numerics.kernels import empirical_ntk
 from numerics.models import resnet18
-from numerics.structured_ntk import chunked_gram, matrix_free_eigenpairs, structured_gram
+from numerics.structured_ntk import GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
 from numerics.tolerances import EIGEN_VALUE_RTOL, NEGATIVE_CONTROL_FACTOR, RESNET_NTK_FLOAT32, RESNET_NTK_FLOAT64, davis_kahan_rounding
+from numerics.validation import check_ntk_inputs
 from theory.strategies import seeds
 
 
@@ -149,3 +150,110 @@ def test_structured_route_refuses_what_it_cannot_do(model, match):
 def test_ntk_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call(resnet18(1, 2, seed=0, dtype=torch.float64), torch.zeros(4, 3, 16, 16, dtype=torch.float64))
+
+
+class _OddConvs(nn.Module):
+    """Strided, dilated, asymmetric convs: the second one (stride 3, pad 1, on 3x3) reads its first kernel
+    row and column only from zero padding, the offsets the structured route drops."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.a = nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(2, 0), dilation=(2, 1), dtype=torch.float64)
+        self.b = nn.Conv2d(3, 4, 3, stride=3, padding=1, bias=False, dtype=torch.float64)
+        self.fc = nn.Linear(4, 1, dtype=torch.float64)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+
+    def forward(self, x):
+        return self.fc(self.b(torch.tanh(self.a(x))).flatten(1))[:, 0]
+
+
+@pytest.mark.parametrize("form, chunk", [("explicit", None), ("structured", None), ("auto", 2), ("structured", 2)])
+def test_strided_dilated_padded_convs_equal_per_sample_gradients(form, chunk):
+    """Patches from the stored padded channels-last inputs (stride, dilation, asymmetric kernel, dropped
+    always-zero offsets) give the definition's K, symmetric and cross, to float64 rounding."""
+    model = _OddConvs(seed=3)
+    X1, X2 = _inputs(3, 5, 2, 5)[..., :4], _inputs(4, 3, 2, 5)[..., :4]
+    for X2_arg, reference in ((None, per_sample_gradient_gram(model, X1, X1)),
+                              (X2, per_sample_gradient_gram(model, X1, X2))):
+        K = structured_gram(model, X1, X2_arg, form=form, chunk=chunk)
+        assert _relative(K, reference) <= RESNET_NTK_FLOAT64, (form, chunk, X2_arg is None)
+
+
+class _OneConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, bias=False, dtype=torch.float64)
+
+    def forward(self, x):
+        return self.conv(x).sum((1, 2, 3))
+
+
+@pytest.mark.parametrize("form", ["explicit", "structured"])
+def test_profile_counts_the_products_torch_executes(form):
+    """GramProfile's MACs equal torch.utils.flop_counter's count of the executed products (FLOPs / 2): the
+    capture row the forward's, and for a single conv under a plain sum (no backward products, no small
+    gradients) the whole profile every product of the call but the input checks' probe forwards. The
+    ResNet's capture row also equals the flop counter's forward; the profile leaves K unchanged and names
+    every weight."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, X = _OneConv(), _inputs(5, 7, 2, 6)
+    profile = GramProfile()
+    with FlopCounterMode(display=False) as counter:
+        structured_gram(model, X, form=form, chunk=2, profile=profile)
+    with FlopCounterMode(display=False) as probe:
+        check_ntk_inputs(model, X, None)
+    assert 2 * profile.macs == counter.get_total_flops() - probe.get_total_flops()
+
+    resnet, X = resnet18(1, 4, seed=0, dtype=torch.float64), _inputs(0, 3, 3, 16)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        resnet(X)
+    profile = GramProfile()
+    assert torch.equal(structured_gram(resnet, X, profile=profile), structured_gram(resnet, X))
+    assert 2 * profile.layers[0].macs == counter.get_total_flops()
+    names = [name for name, m in resnet.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert [row.name for row in profile.merged()] == ["capture"] + names
+    assert all(name in profile.table() for name in names)
+
+
+def test_profile_merges_the_outputs_of_a_multi_output_model():
+    """k outputs: one capture and one contraction per output and layer; ``merged`` sums them by name."""
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, dtype=torch.float64), nn.Flatten(), nn.Linear(12, 3, dtype=torch.float64))
+    profile = GramProfile()
+    structured_gram(model, _inputs(1, 4, 2, 4), profile=profile)
+    merged = profile.merged()
+    assert [row.name for row in merged] == ["capture", "0", "2"]
+    assert len(profile.layers) == 3 * len(merged)
+    assert sum(row.macs for row in merged) == profile.macs
+
+
+class _WideConv(nn.Module):
+    """One wide conv (64 x 144 weights; 74 kB of float64 gradient per sample) and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        gen = torch.Generator().manual_seed(7)
+        self.conv = nn.Conv2d(16, 64, 3, padding=1, bias=False, dtype=torch.float64)
+        self.fc = nn.Linear(64 * 36, 1, dtype=torch.float64)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) / p[0].numel() ** 0.5)
+
+    def forward(self, x):
+        return self.fc(torch.tanh(self.conv(x)).flatten(1))[:, 0]
+
+
+@pytest.mark.parametrize("form", ["explicit", "structured"])
+def test_memory_bound_blocks_equal_per_sample_gradients(form):
+    """With the least ``memory`` (1 MiB) the 20 samples' features do not all fit: row and column blocks
+    are formed per product (diagonal blocks, off-diagonal ones, cross blocks), and K still equals the
+    definition to float64 rounding."""
+    model = _WideConv()
+    X1, X2 = _inputs(8, 20, 16, 6), _inputs(9, 9, 16, 6)
+    for X2_arg, reference in ((None, per_sample_gradient_gram(model, X1, X1)),
+                              (X2, per_sample_gradient_gram(model, X1, X2))):
+        K = structured_gram(model, X1, X2_arg, form=form, memory=2**20)
+        assert _relative(K, reference) <= RESNET_NTK_FLOAT64, (form, X2_arg is None)
