@@ -25,7 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     report.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     report.add_argument("--compare", type=Path, metavar="OLD.json", default=None,
-                        help="flag claims whose verdict changed or whose worst error grew; exit 1 if any")
+                        help="compare with an earlier claims.json: warn on a different mode, seed, device or "
+                             "versions; list missing and added rows, improvements, regressions (holds -> fails or "
+                             "not run, worst error grown > 10x) and series changes; exit 1 exactly when a row "
+                             "regressed")
     report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     show = sub.add_parser("show", help="print SymPy closed forms and their values",
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -115,20 +118,17 @@ def _report(args) -> int:
         return 2
     print(table.format_table(rows))
     args.out.mkdir(parents=True, exist_ok=True)
-    document = run.to_json(rows, ctx)
+    document = run.to_json(rows, ctx, archs=args.arch, claims=args.claims)
     run.write_json(document, args.out / "claims.json")
     print(f"\nwrote {args.out / 'claims.json'}")
     drawn = [] if args.no_figures else figures.draw_all(rows, args.out, seed=ctx.seed)
     for path in drawn:
         print(f"wrote {path}")
     print(f"wrote {markdown.write(rows, document, drawn, args.out)}")
-    if old is not None:
-        flagged = compare.regressions(old, document)
-        print(f"\ncompared with {args.compare}: " + ("no regression" if not flagged else f"{len(flagged)} regression(s)"))
-        for message in flagged:
-            print(f"  REGRESSION {message}")
-        if flagged:
-            return 1
+    if old is not None:                  # the comparison decides the exit status: 1 exactly for a regression
+        comparison = compare.compare(old, document)
+        print("\n" + comparison.summary(str(args.compare)))
+        return 1 if comparison.regressions else 0
     return 0 if all(r.verdict != "fails" for r in rows) else 1
 
 

@@ -1,5 +1,6 @@
 """The report's plumbing: the regression guard, determinism across processes, the CLI's errors."""
 import json
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -7,22 +8,9 @@ from fractions import Fraction
 import pytest
 
 from numerics.cli import main
-from numerics.report import compare
-
-
-def _document(verdict="holds", worst=1e-3):
-    return {"rows": [{"claim": "S1", "network": "linear", "verdict": verdict, "worst": worst},
-                     {"claim": "L2", "network": "linear", "verdict": "holds", "worst": 2e-16}]}
-
-
-def test_compare_flags_a_changed_verdict_and_a_grown_error_but_not_rounding_noise():
-    old = _document()
-    assert compare.regressions(old, _document()) == []
-    assert compare.regressions(old, _document(verdict="fails"))[0].startswith("S1 [linear]: verdict holds -> fails")
-    assert "worst error" in compare.regressions(old, _document(worst=1e-3 * (compare.GROWTH_FACTOR + 1)))[0]
-    assert compare.regressions(old, _document(worst=1e-3 * (compare.GROWTH_FACTOR - 1))) == []
-    noisy = {"rows": [{**old["rows"][1], "worst": 5e-15}]}
-    assert compare.regressions(old, noisy) == []                 # below the rounding floor
+from numerics.report import figures, markdown
+from numerics.report.rows import Context
+from numerics.report.run import run
 
 
 def test_compare_cli_exits_nonzero_on_a_deliberately_worsened_claim(tmp_path, monkeypatch):
@@ -71,3 +59,46 @@ def test_show_prints_the_threshold_of_theory(capsys):
     p = 2 * rho - 1
     threshold = alpha**2 * beta**2 * (1 - p**2) / (p * beta**2 - alpha**2)     # docs/theory.md
     assert f"value: {threshold.numerator}/{threshold.denominator}" in capsys.readouterr().out
+
+
+#: plain-text symbols a figure must write as mathtext ($\rho$, $\lambda_1/n$, $\sigma^2$, $f^{(1)}$ ...)
+PLAIN_SYMBOLS = re.compile(r"(?<![\\\w])(rho|alpha|beta|sigma|lambda|phi|eta|omega|gamma|s2)\b|\^")
+
+
+def _figure_texts(fig) -> list[str]:
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    return [t.get_text() for ax in fig.axes for t in (ax.title, ax.xaxis.label, ax.yaxis.label)] + \
+        [t.get_text() for t in fig.texts] + [t.get_text() for legend in legends if legend for t in legend.get_texts()]
+
+
+def test_figures_write_symbols_as_mathtext_normalise_by_n_and_keep_legends_off_the_data(tmp_path, monkeypatch):
+    """Every title, axis label and legend entry of figures 1-5 (drawn from the quick linear rows) has its symbols
+    in mathtext (outside $...$ no rho, lambda, s2, ^ ...); figure 1 divides every eigenvalue by n; no legend
+    overlaps the data area of any axes."""
+    drawn = {}
+    real_save = figures._save
+
+    def spy(fig, out, name):
+        fig.canvas.draw()
+        boxes = [ax.get_window_extent() for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
+        drawn[name] = (_figure_texts(fig), [ax.get_ylabel() for ax in fig.axes],
+                       [b.overlaps(legend.get_window_extent()) for legend in legends for b in boxes])
+        return real_save(fig, out, name)
+
+    monkeypatch.setattr(figures, "_save", spy)
+    figures.draw_all(run(Context(), archs=["linear"], claims=["T1", "S1", "S2"], progress=False), tmp_path)
+    assert sorted(drawn) == ["fig1_spectrum_vs_rho.png", "fig2_eigenfunctions_plane.png",
+                             "fig3_energy_ratio_vs_variance.png", "fig4_conflicting_margin.png", "fig5_residual_decay.png"]
+    for name, (texts, _, overlaps) in drawn.items():
+        plain = [t for t in texts if PLAIN_SYMBOLS.search(re.sub(r"\$[^$]*\$", "", t))]
+        assert plain == [], f"{name}: plain-text symbols in {plain}"
+        assert not any(overlaps), f"{name}: a legend covers an axes"
+    assert all(r"\lambda_i\,/\,n" in label for label in drawn["fig1_spectrum_vs_rho.png"][1])
+
+
+def test_report_md_captions_state_each_drawn_rows_setting(tmp_path):
+    rows = run(Context(), archs=["linear"], claims=["T1"], progress=False)
+    text = markdown.caption(tmp_path / "fig5_residual_decay.png", rows, seed=0)
+    assert text.startswith("T1: residual") and f"Settings: T1 {rows[0].network}: canonical $\\rho$=0.9" in text
+    assert "seed 7." in markdown.caption(tmp_path / "fig2_eigenfunctions_plane.png", rows, seed=7)

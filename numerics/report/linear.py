@@ -8,9 +8,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from numerics import checks
 from numerics import tolerances as tol
+from numerics.data import canonical_counts
 from numerics.experiments import linear as ex
 from numerics.experiments import linear_training as tr
 from numerics.report.rows import Context, Row
@@ -27,13 +29,14 @@ ARCH = "linear"
 
 def t1(ctx: Context) -> Row:
     steps = 600 if ctx.full else 200
-    r = ex.residual_decay(_canonical(), 24, seed=ctx.seed, steps=steps, eta_fraction=0.1)
+    n = 24
+    r = ex.residual_decay(_canonical(), n, seed=ctx.seed, steps=steps, eta_fraction=0.1)
     top = r.eigenvalues > r.eigenvalues[0] * tol.NULL_EIGENVALUE
-    return Row.judged("T1", ARCH, "linear (1 layer)", f"canonical rho=0.9 s2=0.25 d=3 n=24, {steps} GD steps",
+    return Row.judged("T1", ARCH, "linear (1 layer)", f"canonical rho=0.9 s2=0.25 d=3 n={n}, {steps} GD steps",
                       "<v_i, r_t> = (1 - eta lambda_i)^t <v_i, r_0>; sum_i f^(i) = f_t - f_0",
                       f"law err {r.law_error:.1e}, decomposition err {r.decomposition_error:.1e}",
                       checks.residual_law(r),
-                      series={"eigenvalues": r.eigenvalues[top].tolist(), "eta": r.eta,
+                      series={"eigenvalues": r.eigenvalues[top].tolist(), "eta": r.eta, "n": n,
                               "measured": np.abs(r.measured[:, top]).tolist(), "law": np.abs(r.law[:, top]).tolist()})
 
 
@@ -85,7 +88,18 @@ def s1(ctx: Context) -> Row:
                       f"{r.closed_form[-1, 1]:.2f}; sin(top, aligned) {r.top_direction_sin[-1]:.3f} at rho=0.95",
                       checks.shortcut_spectrum(r.rhos, r.closed_form, r.top_direction_sin, ALPHA, BETA),
                       series={"spectrum_rho": r.rhos.tolist(), "spectrum_theory": r.closed_form.tolist(),
-                              "spectrum": r.sampled.tolist(), "top_direction_sin": r.top_direction_sin.tolist()})
+                              "spectrum": r.sampled.tolist(), "top_direction_sin": r.top_direction_sin.tolist(),
+                              **_closed_form_spectrum_curve()})
+
+
+def _closed_form_spectrum_curve() -> dict:
+    """Figure 1's theory lines: SymPy's eig_+-(p) of M (theory.linear.canonical_eigenvalues) on a fine rho grid,
+    p = 2 rho - 1, at the S1 row's alpha, beta, s^2."""
+    values = linear.canonical_substitution(ALPHA, BETA, RHO_IMBALANCED, VAR_LINEAR)
+    values.pop(linear.P)
+    rho = np.linspace(float(RHO_SWEEP[0]), float(RHO_SWEEP[-1]), 91)
+    curves = [sp.lambdify(linear.P, e.subs(values), "numpy")(2 * rho - 1) for e in linear.canonical_eigenvalues()]
+    return {"spectrum_theory_fine_rho": rho.tolist(), "spectrum_theory_fine": np.stack(curves, axis=1).tolist()}
 
 
 def n1(ctx: Context) -> Row:
@@ -108,6 +122,8 @@ def s2(ctx: Context) -> Row:
         ALPHA, BETA, RHO_IMBALANCED)))
     margin_vs_rho = [tr.cluster_margins(_canonical(r, var=Fraction(1, 2)))[2] for r in RHO_SWEEP]
     margin_vs_var = [tr.cluster_margins(_canonical(var=v))[2] for v in VARIANCES]
+    fine = np.linspace(0, float(VARIANCES[-1]), 201)         # figure 4's closed-form curve (theory.linear, SymPy)
+    margin_curve = linear.conflicting_margin().subs(linear.canonical_substitution(ALPHA, BETA, RHO_IMBALANCED))
     return Row.judged("S2", ARCH, "linear (1 layer, GD)", "canonical rho=0.9, s2 in [0.2, 2]",
                       "energy ratio up in s2; GD -> w_inf; conflicting margin < 0 past s2*",
                       f"ratio {theory[0]:.2f}->{theory[-1]:.2f}; GD err {trained.error:.1e}; s2* = {threshold:.3f}",
@@ -117,7 +133,8 @@ def s2(ctx: Context) -> Row:
                               "ratio_measured": measured.tolist(), "threshold": threshold,
                               "rho": [float(r) for r in RHO_SWEEP], "margin_vs_rho": np.asarray(margin_vs_rho).tolist(),
                               "all_variances": [float(v) for v in VARIANCES],
-                              "margin_vs_var": np.asarray(margin_vs_var).tolist()})
+                              "margin_vs_var": np.asarray(margin_vs_var).tolist(), "margin_theory_var": fine.tolist(),
+                              "margin_theory": sp.lambdify(linear.S, margin_curve, "numpy")(np.sqrt(fine)).tolist()})
 
 
 def _interpolations(ctx: Context):
@@ -132,6 +149,7 @@ def s3(ctx: Context) -> Row:
     points; the hard-margin SVM on the SAME samples shows the same gap."""
     n, d, rhos, runs = _interpolations(ctx)
     gaps, svm_gaps = [r.gap for r in runs], [r.svm_gap for r in runs]
+    fine = [Fraction(2 * a, n) for a in range(n // 4, int(rhos[-1] * n / 2) + 1)]   # every attainable rho (figure 4)
     check = checks.all_of(*(checks.equal_training_margins(r.training_margins, 1, tol.INTERPOLATION_MARGIN)
                             for r in runs),
                           checks.margin_gap_grows(rhos, gaps), checks.margin_gap_grows(rhos, svm_gaps))
@@ -143,7 +161,18 @@ def s3(ctx: Context) -> Row:
                       series={"rho": [float(r) for r in rhos], "conflicting": [r.conflicting_margin for r in runs],
                               "aligned": [r.aligned_margin for r in runs], "margin_rho": [float(r) for r in rhos],
                               "margin_gap": gaps, "svm_gap": svm_gaps,
-                              "svm_cosine": [r.svm_cosine for r in runs], "ridge_error": [r.ridge_error for r in runs]})
+                              "svm_cosine": [r.svm_cosine for r in runs], "ridge_error": [r.ridge_error for r in runs],
+                              "margin_gap_theory_rho": [float(r) for r in fine],
+                              "margin_gap_theory": [_ridge_gap(r, n, d) for r in fine]})
+
+
+def _ridge_gap(rho, n: int, d: int) -> float:
+    """Figure 4's theory line for S3: the aligned-minus-conflicting margin gap of the min-norm interpolant that
+    D3's per-cluster ridge predicts (theory.linear.interpolation_outputs; error ~ sqrt(n/d)) for S3's counts."""
+    gmm = GMM.canonical(ALPHA, BETA, rho, Fraction(3, 10) * n / d)
+    outputs = linear.interpolation_outputs(gmm, canonical_counts(rho, n), dim=d)
+    margins = [float(c.label * outputs[i]) for i, c in enumerate(gmm.clusters)]
+    return (margins[0] + margins[1] - margins[2] - margins[3]) / 2
 
 
 def i1(ctx: Context) -> Row:

@@ -43,7 +43,8 @@ def g1(ctx: Context) -> Row:
     n = 800 if ctx.full else 400
     runs = [ex.relu_cluster_reduction(ALPHA, BETA, RHO_IMBALANCED, s * s, n=n, dim=50, seed=ctx.seed) for s in sigmas]
     errors = [float(r.error.max()) for r in runs]
-    spectrum = ex.relu_spectrum_vs_imbalance(ALPHA, BETA, Fraction(1, 400), RHO_SWEEP, n=n, dim=50, seed=ctx.seed)
+    spectrum_var = Fraction(1, 400)
+    spectrum = ex.relu_spectrum_vs_imbalance(ALPHA, BETA, spectrum_var, RHO_SWEEP, n=n, dim=50, seed=ctx.seed)
     check = checks.all_of(checks.cluster_spectrum_exact(errors[0], tol.eigh_rounding(n)),
                           checks.cluster_spectrum_converges(errors[1:]))
     # ridge-approximate cluster outputs, regime d >> n (noise norm^2 = 2 fixed as d grows): reported, not judged
@@ -57,7 +58,10 @@ def g1(ctx: Context) -> Row:
                               "ridge_measured": ridge.measured.tolist(), "ridge_predicted": ridge.predicted.tolist(),
                               "spectrum_rho": spectrum.rhos.tolist(), "spectrum": spectrum.gram.tolist(),
                               "spectrum_theory": spectrum.predicted.tolist(),
-                              "spectrum_unit": "Gram eigenvalue / n (theory: G1 prediction)"})
+                              "spectrum_unit": "Gram eigenvalue / n (theory: G1 prediction)",
+                              "spectrum_setting": f"canonical alpha={float(ALPHA):g} beta={float(BETA):g} var="
+                                                  f"{spectrum_var} (sigma {float(spectrum_var) ** 0.5:g}), rho "
+                                                  f"{_fmt(RHO_SWEEP)}, n={n} d=50, seed {ctx.seed}"})
 
 
 def e2(ctx: Context) -> Row:

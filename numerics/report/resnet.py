@@ -30,9 +30,14 @@ def _seeds(ctx: Context) -> range:
     return range(ctx.seed, ctx.seed + (5 if ctx.full else 2))
 
 
+def _digits(group) -> str:
+    return ",".join(str(digit) for digit in group)
+
+
 def _describe(setting: ex.DigitsSetting, seeds) -> str:
-    return (f"width {setting.width}, digits {setting.classes[0]} vs {setting.classes[1]}, contrast {setting.contrast}, "
-            f"{setting.size}px, n={setting.n}, test {setting.n_test}, {len(seeds)} seeds")
+    return (f"width {setting.width}, digits {_digits(setting.classes[0])} vs {_digits(setting.classes[1])}, contrast {setting.contrast}, "
+            f"{setting.size}px, n={setting.n}, test {setting.n_test}, "
+            f"{'seed ' + str(seeds[0]) if len(seeds) == 1 else f'{len(seeds)} seeds'}")
 
 
 @lru_cache(maxsize=64)
@@ -62,7 +67,9 @@ def g1(ctx: Context) -> Row:
                               "spectrum_rho": [float(r) for r in RHOS],
                               "spectrum": [(s.eigenvalues / setting.n).tolist() for s in spectrum],
                               "spectrum_theory": [(s.predicted / setting.n).tolist() for s in spectrum],
-                              "spectrum_unit": "Gram eigenvalue / n (theory: G1 prediction)"})
+                              "spectrum_unit": "Gram eigenvalue / n (theory: G1 prediction)",
+                              "spectrum_setting": f"images at their own spread (t = 1), rho {_fmt(RHOS)}; "
+                                                  f"{_describe(setting, [ctx.seed])}, seed {ctx.seed}"})
 
 
 def e2(ctx: Context) -> Row:

@@ -23,7 +23,8 @@ class Row:
     human name. verdict: "holds" exactly when the claim's pass rules (numerics.checks) hold,
     "fails" otherwise, "not run" when the entry raised. worst: the rules' distance from the
     prediction. ``series`` keeps the full measured data for the JSON file and the figures (plain
-    lists and floats only).
+    lists and floats only). entry: the report entry that made the row ("<module>.<function>", set by
+    numerics.report.run), the key ``--compare`` matches rows on.
     """
 
     claim: str
@@ -37,6 +38,7 @@ class Row:
     rule: str = ""
     seconds: float = 0.0
     series: dict = field(default_factory=dict)
+    entry: str = ""
 
     @classmethod
     def judged(cls, claim: str, arch: str, network: str, setting: str, predicted: str, measured: str,

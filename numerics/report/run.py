@@ -34,6 +34,13 @@ def entries(archs=None, claims=None):
     return sorted((e for e in selected if claims is None or e[0] in claims), key=lambda e: order[e[0]])
 
 
+def entry_id(fn) -> str:
+    """"<architecture key>.<function name>" of a report entry: unique per entry, and the same whether the entry
+    held, failed or raised (numerics.report.compare matches rows on it)."""
+    modules = {module: key for key, module in ARCHITECTURES.items()}
+    return f"{modules.get(fn.__module__, fn.__module__)}.{fn.__name__}"
+
+
 def run(ctx: Context, archs=None, claims=None, progress: bool | None = None) -> list[Row]:
     """Run every selected entry; an entry that raises becomes a "not run" row with the error."""
     rows = []
@@ -45,6 +52,7 @@ def run(ctx: Context, archs=None, claims=None, progress: bool | None = None) -> 
         except Exception as error:  # noqa: BLE001 - a report shows a broken entry, it does not die
             row = Row(claim, arch, arch, "", "", f"error: {type(error).__name__}: {error}", float("nan"), "not run")
         row.seconds = round(time.perf_counter() - start, 2)
+        row.entry = entry_id(fn)
         rows.append(row)
     return rows
 
@@ -54,10 +62,11 @@ def versions() -> dict:
             "torch": torch.__version__}
 
 
-def to_json(rows: list[Row], ctx: Context) -> dict:
-    """The claims.json document: rows with their series, plus versions, seed, device, mode."""
+def to_json(rows: list[Row], ctx: Context, archs=None, claims=None) -> dict:
+    """The claims.json document: rows with their series, plus versions, seed, device, mode and the
+    --arch/--claims selection (None: all)."""
     return {"versions": versions(), "mode": "full" if ctx.full else "quick", "seed": ctx.seed,
-            "device": ctx.device, "rows": [r.as_json() for r in rows]}
+            "device": ctx.device, "selection": {"arch": archs, "claims": claims}, "rows": [r.as_json() for r in rows]}
 
 
 def write_json(document: dict, path) -> None:
