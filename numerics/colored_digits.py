@@ -32,6 +32,9 @@ variance has three sources: the handwriting itself, the colour ``jitter`` and th
 Default classes are 0-4 against 5-9. ``classes`` picks other digit groups; a random-init network's
 NTK barely separates 0-4 from 5-9 at the cluster level (see numerics.experiments.resnet), so the
 ResNet experiments use 0 against 1.
+
+The image pipeline (``render``, ``centring_digit``, ``split_digits``, ``check_image_arguments``) also serves
+numerics.multiclass_digits (K classes in K colours); this module's sets are unchanged by it.
 """
 from __future__ import annotations
 
@@ -106,7 +109,7 @@ def colored_digits(n: int, rho, *, seed, size: int = 16, noise: float = 0.1, jit
     (an int or numpy Generator; nothing reads global random state).
     """
     given = rho
-    rho = _check_arguments(n, rho, size, noise, jitter, contrast, split)
+    rho = check_image_arguments(n, rho, size, noise, jitter, contrast, split)
     rng = numpy_generator(seed)
     counts = cluster_counts(n, rho)
     need = {+1: counts[0] + counts[2], -1: counts[1] + counts[3]}
@@ -116,9 +119,8 @@ def colored_digits(n: int, rho, *, seed, size: int = 16, noise: float = 0.1, jit
         if need[label] > available[label]:
             raise ValueError(f"n = {n} with rho = {given} needs {need[label]} images of label {label:+d}, but the "
                              f"{split!r} split holds {available[label]}; use n <= {2 * min(available.values())}")
-    images, target = _digits()
-    indices = np.arange(SPLITS.index(split), len(target), 2)
-    labels = _labels(target[indices], classes)
+    indices, digits = split_digits(split)
+    labels = _labels(digits, classes)
     chosen = {label: rng.permutation(indices[labels == label])[:need[label]] for label in (+1, -1)}
     # clusters in canonical order: (label, bias, images of that label taken in order)
     y_b = ((+1, +1), (-1, -1), (+1, -1), (-1, +1))
@@ -133,13 +135,36 @@ def colored_digits(n: int, rho, *, seed, size: int = 16, noise: float = 0.1, jit
     b = np.array(bs, dtype=np.float64)
     base = np.stack([(1 + contrast * b) / 2, (1 - contrast * b) / 2, np.zeros(n)], axis=1)
     colours = base + jitter * rng.standard_normal((n, 3))
-    train = np.arange(0, len(target), 2)
-    mean_digit = images[train[_labels(target[train], classes) != 0]].mean(axis=0)
-    small = colours[:, :, None, None] * images[index][:, None] - MEAN_COLOUR[:, None, None] * mean_digit
-    pictures = F.interpolate(torch.from_numpy(small), size=(size, size), mode="bilinear", align_corners=False)
-    pictures = pictures + noise * torch.from_numpy(rng.standard_normal((n, 3, size, size)))
+    pictures = render(index, colours, MEAN_COLOUR, centring_digit(classes[0] + classes[1]), size=size, noise=noise,
+                      rng=rng)
     as_tensor = lambda a: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
     return ColoredDigits(as_tensor(pictures), as_tensor(np.array(ys, dtype=np.float64)), as_tensor(b))
+
+
+def split_digits(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The split's image indices into the 1797 digits (even: "train", odd: "test") and their digit values."""
+    _check_split(split)
+    _, target = _digits()
+    indices = np.arange(SPLITS.index(split), len(target), 2)
+    return indices, target[indices]
+
+
+def centring_digit(digits) -> np.ndarray:
+    """gbar (module docstring): the mean scaled 8x8 digit over the train split's images of the given digit
+    values (a constant of the data set's classes: centring depends on neither rho, seed nor split)."""
+    images, _ = _digits()
+    indices, values = split_digits("train")
+    return images[indices[np.isin(values, list(digits))]].mean(axis=0)
+
+
+def render(index, colours, mean_colour, centre, *, size: int, noise: float, rng) -> torch.Tensor:
+    """The image pipeline (module docstring), float64 (n, 3, size, size): digit images[index] (scaled 8x8) in
+    colours (n, 3), minus mean_colour (3,) times the centring digit ``centre`` (8x8), bilinearly upsampled to
+    size x size, plus ``noise`` times N(0, 1) pixel noise drawn from ``rng`` after upsampling."""
+    images, _ = _digits()
+    small = colours[:, :, None, None] * images[index][:, None] - np.asarray(mean_colour)[:, None, None] * centre
+    pictures = F.interpolate(torch.from_numpy(small), size=(size, size), mode="bilinear", align_corners=False)
+    return pictures + noise * torch.from_numpy(rng.standard_normal((len(index), 3, size, size)))
 
 
 def _labels(digits: np.ndarray, classes=DEFAULT_CLASSES) -> np.ndarray:
@@ -162,7 +187,9 @@ def _check_split(split) -> None:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
 
 
-def _check_arguments(n, rho, size, noise, jitter, contrast, split) -> Fraction:
+def check_image_arguments(n, rho, size, noise, jitter, contrast, split) -> Fraction:
+    """Validate the arguments shared with numerics.multiclass_digits (ValueError / TypeError naming the argument);
+    returns rho as a Fraction."""
     _check_split(split)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")

@@ -26,11 +26,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.checks import canonical_cluster_counts, no_copies
+from numerics.checks import canonical_cluster_counts, label_colour_table, no_copies
 from numerics.colored_digits import colored_digits
 from numerics.data import sample_gmm
+from numerics.experiments import multiclass as multiclass_ex
 from numerics.experiments import resnet as resnet_ex
 from numerics.experiments.relu import balanced_probe, canonical_sample, train_and_probe
+from numerics.multiclass_digits import label_colour_counts, multiclass_digits
 from theory import GMM
 from theory.strategies import seeds
 
@@ -159,3 +161,88 @@ def test_resnet_train_and_test_sets_share_no_digit_and_no_noise(rho, seed):
                   no_copies("test vs training digits", digits_of(test), digits_of(train)),
                   no_copies("test vs training noise fields", noise_test, noise_train)):
         assert check.ok, check.detail
+
+
+# ---- multi-class colored digits (E3 per output column, issue 15) ----------------------------------
+def expected_table(n: int, rho, K: int) -> np.ndarray:
+    """The K x K label-colour counts from the definition (numerics/multiclass_digits.py docstring): class sizes
+    n // K (+1 for the first n % K labels), diagonal floor(rho n_k + 1/2), the rest spread over colours k+1, k+2,
+    ... (mod K), the first (n_k - a_k) % (K - 1) of them one more."""
+    table = np.zeros((K, K), dtype=int)
+    for k in range(K):
+        n_k = n // K + (1 if k < n % K else 0)
+        a = int(np.floor(Fraction(rho) * n_k + HALF))
+        table[k, k] = a
+        for step in range(1, K):
+            table[k, (k + step) % K] = (n_k - a) // (K - 1) + (1 if step <= (n_k - a) % (K - 1) else 0)
+    return table
+
+
+def multiclass_digits_of(data) -> torch.Tensor:
+    """upsample(g) per image of a contrast-1, jitter-0, noise-0 draw: its own colour's channel minus the next
+    colour's channel (both carry -mean_colour gbar; only the own one carries the digit)."""
+    rows = torch.arange(len(data.labels))
+    own, other = torch.as_tensor(data.colours), torch.as_tensor((data.colours + 1) % data.classes)
+    return data.images[rows, own] - data.images[rows, other]
+
+
+@pytest.mark.claim("E3")
+@settings(max_examples=15)
+@given(K=st.sampled_from([2, 3]), per_class=st.integers(1, 86), extra=st.integers(0, 2),
+       rho=st.fractions(0, 1, max_denominator=40), split=st.sampled_from(["train", "test"]), seed=seeds())
+def test_multiclass_label_colour_table_is_exact(K, per_class, extra, rho, split, seed):
+    """multiclass_digits: (b) the counted (label, colour) table equals the definition's table and
+    label_colour_counts, each label's diagonal fraction is rho up to the half-up rounding, class sizes and
+    off-diagonal counts within one image; images grouped by cell in the order label K + colour; (colour) with
+    contrast 1, jitter 0 and noise 0, each channel j is the same picture (-mean_j gbar, upsampled) in every image
+    whose colour is not j, so the colour is the stated one; (a) no two digits of the draw are copies."""
+    n = K * per_class + min(extra, K - 1)
+    data = multiclass_digits(n, rho, seed=seed, classes=tuple((d,) for d in range(K)), split=split, contrast=1.0,
+                             jitter=0.0, noise=0.0)
+    counted = np.zeros((K, K), dtype=int)
+    np.add.at(counted, (data.labels, data.colours), 1)
+    assert counted.tolist() == expected_table(n, rho, K).tolist() == label_colour_counts(n, rho, K).tolist()
+    assert np.all(np.diff(data.cell) >= 0) and data.cell.tolist() == (data.labels * K + data.colours).tolist()
+    for j in range(K):
+        background = data.images[data.colours != j, j]
+        assert all(torch.equal(picture, background[0]) for picture in background)
+        assert not any(torch.equal(picture, background[0]) for picture in data.images[data.colours == j, j])
+    for check in (label_colour_table(counted, rho), no_copies("digits of one draw", multiclass_digits_of(data))):
+        assert check.ok, check.detail
+
+
+@pytest.mark.claim("E3")
+@settings(max_examples=10)
+@given(rho=st.fractions(Fraction(1, 3), 1, max_denominator=40), seed=seeds())
+def test_multiclass_train_and_test_sets_are_exact_distinct_and_disjoint(rho, seed):
+    """numerics.experiments.multiclass.train_and_test (K = 3): the training table has diagonal mass rho, the test
+    table is uniform (rho = 1/K) whatever rho; within each set no digit and no noise field is a copy, and the
+    test set shares no digit and no noise field with the training set (splits and streams)."""
+    plain = multiclass_ex.DEFAULT.with_(contrast=1.0, jitter=0.0, noise=0.0)
+    train, test = multiclass_ex.train_and_test(rho, seed=seed, setting=plain)
+    noisy_train, noisy_test = multiclass_ex.train_and_test(rho, seed=seed, setting=plain.with_(noise=0.3))
+    noise_train, noise_test = ((a.images - b.images) / 0.3 for a, b in ((noisy_train, train), (noisy_test, test)))
+    tables = [np.zeros((3, 3), dtype=int) for _ in range(2)]
+    for table, data in zip(tables, (train, test)):
+        np.add.at(table, (data.labels, data.colours), 1)
+    for check in (label_colour_table(tables[0], rho), label_colour_table(tables[1], Fraction(1, 3)),
+                  no_copies("training digits", multiclass_digits_of(train)),
+                  no_copies("test digits", multiclass_digits_of(test)),
+                  no_copies("training noise fields", noise_train), no_copies("test noise fields", noise_test),
+                  no_copies("test vs training digits", multiclass_digits_of(test), multiclass_digits_of(train)),
+                  no_copies("test vs training noise fields", noise_test, noise_train)):
+        assert check.ok, check.detail
+
+
+@pytest.mark.claim("E3")
+def test_label_colour_table_rule_sees_a_table_one_image_off():
+    """Power of label_colour_table: the exact 3 x 3 table at rho = 9/10, n = 240 holds; moving one image from
+    a diagonal cell to an off-diagonal one, or the 1/K table judged at rho = 9/10, fails."""
+    table = expected_table(240, Fraction(9, 10), 3)
+    assert label_colour_table(table, Fraction(9, 10)).ok
+    moved = table.copy()
+    moved[0, 0] -= 1
+    moved[0, 1] += 1
+    for check in (label_colour_table(moved, Fraction(9, 10)),
+                  label_colour_table(expected_table(240, Fraction(1, 3), 3), Fraction(9, 10))):
+        assert not check.ok, check.detail

@@ -13,7 +13,7 @@ and weights w_c ∝ 1/pi_c (importance weighting) make every pi'_c = 1/4, p_eff 
 Group-dependent targets t_c y_c (the t -> infinity limit of the VS loss in interpolation: its max-margin
 problem asks margin 1/Delta_c of group c, and with d >> n every point is a support vector, so it interpolates
 the targets y / Delta) give the population weights M^-1 sum_c pi_c t_c y_c mu_c (``targeted_weights``); in
-interpolation, S3's ridge form with s^2 = d sigma^2 / n.
+interpolation, S3's ridge form with var = s^2 = d sigma^2 / n (``vs_balancing_exponent``).
 """
 from __future__ import annotations
 
@@ -96,12 +96,17 @@ def balancing_target() -> sp.Expr:
     return sp.simplify(roots[0])
 
 
-def vs_balancing_exponent(alpha, beta, rho, s2) -> float:
+def vs_balancing_exponent(alpha, beta, rho, var) -> float:
     """gamma*: the VS exponent whose t -> infinity limit has w_bias = 0 in the ridge form (claim M1's VS regime).
     VS asks conflicting margins 1 / Delta_C = (n_A / n_C)^gamma = (rho / (1 - rho))^gamma (aligned: Delta_A = 1),
     so gamma* = log t* / log(rho / (1 - rho)). Below gamma* the limit keeps a positive bias weight (the
-    preference stays), above it the weight is negative (the preference is reversed). rho > 1/2."""
-    values = linear.canonical_substitution(alpha, beta, rho, s2)
+    preference stays), above it the weight is negative (the preference is reversed). rho > 1/2.
+
+    Parameters as everywhere in theory/: (alpha, beta, rho, var), with the closed forms' p = 2 rho - 1 and
+    s^2 = var derived (linear.canonical_substitution). ``var`` is the RIDGE FORM's variance: for interpolation
+    of n points in d >> n dimensions with per-coordinate noise sigma^2 it is var = d sigma^2 / n (S3's ridge form;
+    the callers' ``s2``), not sigma^2 itself."""
+    values = linear.canonical_substitution(alpha, beta, rho, var)
     t_star = balancing_target().subs(values)
     rho = sp.nsimplify(rho)
     return float(sp.N(sp.log(t_star) / sp.log(rho / (1 - rho)), 30))

@@ -19,6 +19,7 @@ Every Gram is numerics.structured_ntk.structured_gram (exact; float64 accumulati
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -171,9 +172,10 @@ def feature_ratio(grams: DigitsGrams, *, k: int = 20) -> FeatureRatio:
 # ---- E3 ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DigitsMargins:
-    """Margins y f(x) / gamma of a trained predictor (kernel regression or a trained network)."""
+    """Margins / gamma of a trained predictor on colored digits (kernel regression or a trained network):
+    y f(x) for the binary set, f_y(x) - max_{k != y} f_k(x) for K classes (numerics.experiments.multiclass)."""
 
-    rho: float
+    rho: float | Fraction
     train_margins: np.ndarray        # on the training set (kernel regression: all 1)
     conflicting_margins: np.ndarray  # on the test set's bias-conflicting images
     aligned_margins: np.ndarray      # on its bias-aligned images

@@ -7,6 +7,11 @@ design (numerics.data.exact_moment_design, X^T X / n = M exactly) against SymPy'
 D3: the min-norm interpolant's cluster outputs follow the per-cluster ridge G (G + diag(d sigma_c^2 / n_c))^-1
 gamma y. Measured: min-norm interpolation of n_c sampled points per cluster in R^d (d >> n), F_c = mu_c . w.
 The tests (tests/test_d1_d3_general_model.py) drive the same functions with Hypothesis draws.
+
+E3 per output column (more than two classes): multi-class colored digits, K = 3 digit classes in K colours with a
+K x K label-colour table of diagonal mass rho (numerics.experiments.multiclass, tests/test_multiclass_digits.py):
+kernel regression with the two-layer ReLU NTK, one-hot targets; the conflicting cells' margin falls with rho, the
+gap grows, and at rho = 1/K it is within the seed-noise band.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import sympy as sp
 from numerics import checks
 from numerics import tolerances as tol
 from numerics.data import MixtureArrays, exact_moment_design
+from numerics.experiments import multiclass
 from numerics.report.rows import Context, Row
 from numerics.seeds import numpy_generator
 from numerics.settings import ALPHA, BETA
@@ -210,4 +216,43 @@ def d3(ctx: Context) -> Row:
                               "rate_ratios": list(ratios), "rate_errors": errors})
 
 
-ENTRIES = [("D1", ARCH, d1), ("D3", ARCH, d3)]
+# ---- E3 per output column: multi-class colored digits ---------------------------------------------------
+MULTICLASS_RHOS = (Fraction(1, 3), Fraction(1, 2), Fraction(7, 10), Fraction(9, 10))
+MULTICLASS_FULL_RHOS = (Fraction(1, 3), Fraction(2, 5), Fraction(1, 2), Fraction(3, 5), Fraction(7, 10), Fraction(4, 5),
+                        Fraction(9, 10), Fraction(1))
+
+
+def multiclass_e3(ctx: Context) -> Row:
+    setting = multiclass.DEFAULT
+    rhos = MULTICLASS_FULL_RHOS if ctx.full else MULTICLASS_RHOS
+    seeds = range(ctx.seed, ctx.seed + (10 if ctx.full else 3))
+    runs = [multiclass.margins_vs_imbalance(rhos, seed=seed, setting=setting) for seed in seeds]
+    conflicting = np.array([[m.conflicting_margin for m in run] for run in runs])
+    aligned = np.array([[m.aligned_margin for m in run] for run in runs])
+    gaps = aligned - conflicting
+    K, strong = len(setting.classes), rhos.index(Fraction(9, 10))
+    train, _ = multiclass.train_and_test(rhos[strong], seed=ctx.seed, setting=setting)
+    table = np.zeros((K, K), dtype=int)
+    np.add.at(table, (train.labels, train.colours), 1)
+    check = checks.all_of(
+        checks.equal_training_margins(np.concatenate([m.train_margins for run in runs for m in run]), 1,
+                                      tol.MULTICLASS_TRAIN_MARGIN),
+        *(checks.multiclass_margins_trend(rhos, c, g, apart=tol.MULTICLASS_RHO_APART) for c, g in zip(conflicting, gaps)),
+        checks.multiclass_gap_in_band(gaps[np.argmax(np.abs(gaps[:, 0])), 0], K, tol.MULTICLASS_BALANCE_BAND),
+        checks.multiclass_gap_exceeds_band(gaps[:, strong].min(), rhos[strong], tol.MULTICLASS_BALANCE_BAND),
+        checks.label_colour_table(table, rhos[strong]))
+    return Row.judged("E3", "relu", "two-layer ReLU NTK (kernel regression, one output per class)",
+                      f"colored digits 0, 1, 2 in red, green, blue, K x K table with diagonal rho; n = {setting.n}, "
+                      f"8x8, noise {setting.noise}, seeds {seeds.start}-{seeds.stop - 1}",
+                      "conflicting-cell margin f_y - max f_k falls, gap grows with rho; gap ~ 0 at rho = 1/K",
+                      f"conflicting margin {conflicting[:, 0].min():.2f}-{conflicting[:, 0].max():.2f} at 1/{K} -> "
+                      f"{conflicting[:, strong].min():.2f}-{conflicting[:, strong].max():.2f} at 9/10; gap "
+                      f"{gaps[:, 0].min():+.2f}..{gaps[:, 0].max():+.2f} at 1/{K} (band "
+                      f"{tol.MULTICLASS_BALANCE_BAND}), {gaps[:, strong].min():.2f}-{gaps[:, strong].max():.2f} at 9/10",
+                      check, series={"margin_rho": [float(r) for r in rhos], "margin_gap": gaps.mean(axis=0).tolist(),
+                                     "gaps": gaps.tolist(), "conflicting": conflicting.tolist(),
+                                     "aligned": aligned.tolist(), "band": tol.MULTICLASS_BALANCE_BAND,
+                                     "table": table.tolist()})
+
+
+ENTRIES = [("D1", ARCH, d1), ("D3", ARCH, d3), ("E3", "relu", multiclass_e3)]
