@@ -630,6 +630,85 @@ def interpolation_rate(ratios, errors) -> Check:
                   np.log(float(errors[0]) / float(errors[1])), np.log(low), np.log(high))
 
 
+# ---- M1 on trained networks, and support-vector proliferation (issue 14) ----
+def methods_separate_training_set(margins: dict) -> Check:
+    """M1 on a trained network: every method (``margins``: method -> its training margins y_i f(x_i)) has trained to a
+    classifier of its training set (every margin > 0), so the test gaps compare fitted predictors, not unfitted ones.
+    worst = minus the smallest margin relative to the method's mean margin."""
+    return all_of(*(Check(bool(np.min(m) > 0), float(-np.min(m) / np.mean(m)),
+                          f"{name}: min training margin {_fmt(np.min(m))} > 0") for name, m in margins.items()))
+
+
+def reweighting_cuts_growth(plain, weighted) -> Check:
+    """M1's regime where reweighting DOES act, a network stopped early: importance-weighted logistic and plain logistic,
+    trained from the same initialization on the same samples for the same steps (``plain``, ``weighted``: each its
+    normalized gap at rho = 1/2 and at rho = 0.9). At rho = 1/2 the weights are all 1, so the two runs are identical;
+    the weighted gap's growth to 0.9 must be strictly below the plain one's (the 1/pi_g weights slow the aligned
+    groups' fit: M2 says the effect vanishes only as t -> infinity). worst = weighted growth - plain growth."""
+    grown = float(weighted[-1] - weighted[0]), float(plain[-1] - plain[0])
+    return Check(bool(grown[0] < grown[1]), grown[0] - grown[1],
+                 f"importance-weighted gap growth {_fmt(grown[0])} < plain logistic growth {_fmt(grown[1])}")
+
+
+def support_vector_proliferation(ratios, cosines, support_fractions, bounds) -> Check:
+    """M1, support-vector proliferation (numerics.experiments.margins.svm_proliferation): wherever every training point
+    is a support vector (sklearn's count = n), the hard-margin SVM through the origin IS the min-norm interpolant, so
+    1 - cos <= bounds[i] (tolerances.svm_interpolant_cosine: libsvm's margin allowance through cond(X X^T)); at the
+    largest d/n (>> n log n, Hsu et al. 2021) every point is one; at the smallest d/n (< 1) at most d of the n points
+    can be (generic position: the margin set is a hyperplane of R^d), and the two directions differ: cos below
+    tolerances.SVM_MIN_NORM_COSINE, the suite's "same direction"."""
+    ratios, cosines, fractions = (np.asarray(v, dtype=float) for v in (ratios, cosines, support_fractions))
+    full = fractions == 1
+    coincide = [at_most(f"d/n = {_fmt(r)}: all support vectors, 1 - cos(SVM, min-norm)", 1 - c, b)
+                for r, c, b, f in zip(ratios, cosines, bounds, full) if f]
+    return all_of(at_least(f"support fraction at d/n = {_fmt(ratios[-1])}", fractions[-1], 1.0),
+                  *coincide,
+                  at_most(f"support fraction at d/n = {_fmt(ratios[0])} (at most d/n)", fractions[0], ratios[0]),
+                  at_most(f"cos(SVM, min-norm) at d/n = {_fmt(ratios[0])}", cosines[0], tol.SVM_MIN_NORM_COSINE))
+
+
+# ---- E3 per output column: multi-class colored digits (issue 15) ----
+def multiclass_margins_trend(rhos, conflicting, gaps, *, apart) -> Check:
+    """E3 per output column (K classes, numerics.experiments.multiclass): over pairs of rho at least ``apart``
+    apart, the conflicting cells' mean test margin (f_y - max_{k != y} f_k) / gamma falls and the aligned
+    (diagonal) minus conflicting gap rises. worst = the larger of the two trends' relative shortfalls."""
+    return all_of(pairwise_trend("conflicting-cell margin", rhos, conflicting, -1, apart=apart),
+                  pairwise_trend("aligned - conflicting margin gap", rhos, gaps, +1, apart=apart))
+
+
+def multiclass_gap_in_band(gap: float, classes: int, band: float) -> Check:
+    """E3 negative control for K classes: at rho = 1/K (NOT 1/2) colour is independent of the label, and a
+    channel permutation maps a diagonal cell onto an off-diagonal one (numerics.multiclass_digits), so the gap
+    is zero in expectation and within the seed-noise ``band``."""
+    return at_most(f"|aligned - conflicting| margin gap at rho = 1/{classes}", abs(gap), band)
+
+
+def multiclass_gap_exceeds_band(gap: float, rho, band: float) -> Check:
+    """E3 power for K classes: at a strong colour-label correlation rho the gap leaves the rho = 1/K noise band
+    (so the band can fail)."""
+    return at_least(f"aligned - conflicting margin gap at rho = {_fmt(rho)} (power)", gap, band)
+
+
+def label_colour_table(table, rho) -> Check:
+    """Data integrity of a K x K label-colour count table (rows: labels, columns: colours) with diagonal mass rho
+    (numerics.multiclass_digits): each diagonal count a_k is within MULTICLASS_COUNT_ROUNDING (half-up rounding)
+    of rho n_k, n_k the row's total; each row's off-diagonal counts differ by at most one image; the class sizes
+    n_k differ by at most one image. Exact (Fractions). worst = the largest diagonal distance minus the allowance,
+    or 1 + the excess spread when a spread is off."""
+    from fractions import Fraction
+
+    table = np.asarray(table, dtype=int)
+    K = table.shape[0]
+    rows = table.sum(axis=1)
+    off = max(abs(Fraction(int(table[k, k])) - Fraction(rho) * int(rows[k])) for k in range(K))
+    spreads = [int(np.ptp(np.delete(table[k], k))) for k in range(K)] + [int(np.ptp(rows))]
+    ok = off <= tol.MULTICLASS_COUNT_ROUNDING and max(spreads) <= 1
+    worst = float(off - tol.MULTICLASS_COUNT_ROUNDING) if max(spreads) <= 1 else float(max(spreads))
+    return Check(bool(ok), worst, f"label-colour table {table.tolist()} at rho = {_fmt(rho)}: diagonal off rho n_k by "
+                 f"{float(off):.3g} <= {float(tol.MULTICLASS_COUNT_ROUNDING):g}; off-diagonal and class-size spreads "
+                 f"{spreads} <= 1")
+
+
 # ---- RULES: the pass rules of every claim id ------------------------------------------------------
 #: claim id -> the rules that judge it (tests/test_checks.py: every rule is asserted by some test, and
 #: every claim with a report row is judged there by its rules).
@@ -649,10 +728,12 @@ RULES: dict[str, tuple] = {
     "E2": (label_ratio_rises, label_ratio_tie, label_ratio_beyond_balance, label_ratio_sees_nonlinearity,
            label_ratio_trend_absent, canonical_cluster_counts, no_copies, same_geometry),
     "E3": (equal_training_margins, margin_gap_grows, margin_gap_in_band, margin_gap_exceeds_band,
-           canonical_cluster_counts),
+           canonical_cluster_counts, multiclass_margins_trend, multiclass_gap_in_band, multiclass_gap_exceeds_band,
+           label_colour_table),
     "E4": (linearization_gap, kernel_drift_falls_with_width, alignment_scale_free),
     "I1": (scales_with_targets,),
-    "M1": (margin_methods_gap_grows, margin_methods_balanced, margin_methods_beyond_band, hard_margin_kkt, vs_limit_sign),
+    "M1": (margin_methods_gap_grows, margin_methods_balanced, margin_methods_beyond_band, hard_margin_kkt, vs_limit_sign,
+           methods_separate_training_set, reweighting_cuts_growth, support_vector_proliferation),
     "M2": (exactly_zero, reweighting_effect_vanishes, stays_in_row_space, early_stopping_bias_in_band,
            adjustment_contrast),
     "D1": (spectrum_through_mixture_variance, canonical_form_carries, exactly_zero),

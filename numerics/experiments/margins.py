@@ -17,13 +17,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import torch
 from scipy.special import ndtr
 
 from numerics import losses
 from numerics.data import MixtureArrays
 from numerics.experiments.relu import ALIGNED, balanced_probe, canonical_sample
+from numerics.experiments.resnet import network, train_and_test
 from numerics.kernels import linear_ntk, relu_ntk
 from numerics.margin_control import METHODS, KKTResiduals, Method, kkt_residuals, svm_on_gram, train_kernel, train_linear
+from numerics.models import TwoLayerReLU
+from numerics.network_margins import train_network
+from numerics.structured_ntk import structured_gram
+from numerics.training import min_norm_interpolant
 from theory.gmm import GMM
 
 #: Gradient-descent steps of M1's trained methods (eta = 1 / (curvature lambda_max)): see margin_methods.
@@ -43,7 +49,7 @@ class MethodMargins:
     conflicting: float               # mean y f(x) over fresh conflicting points (raw units)
     conflicting_accuracy: float      # P(y f(x) > 0) on fresh conflicting points
     aligned_accuracy: float
-    bias_ratio: float                # linear: w_bias / w_core (the effective bias weight); nan for kernels
+    bias_ratio: float                # the effective bias weight: linear w_bias / w_core; else effective_bias_weight
     kkt: KKTResiduals | None = None  # the SVM's KKT residuals (None for trained methods)
 
     @property
@@ -95,12 +101,28 @@ def linear_margins(alpha, beta, rho, s2, *, n: int, d: int, seed: int, methods=t
     return results
 
 
+def effective_bias_weight(outputs, y, aligned) -> float:
+    """The effective bias weight of a nonlinear model on a BALANCED probe: <f, b> / <f, y>, b the bias attribute
+    (b = y on aligned points, -y on conflicting ones). On a balanced probe y and b are orthogonal, so these are the
+    output's components along the two attributes; with g_A = y 1[aligned], g_C = y 1[conflicting] (y = g_A + g_C,
+    b = g_A - g_C) it is (<f, g_A> - <f, g_C>) / (<f, g_A> + <f, g_C>): 0 when f correlates with g_A and g_C alike.
+    For f = w.x on the canonical model's cluster means it is beta w_bias / (alpha w_core) (claim M1)."""
+    outputs, y = np.asarray(outputs, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    b = np.where(aligned, y, -y)
+    return float(np.dot(outputs, b) / np.dot(outputs, y))
+
+
+def _probe_statistics(method: str, rho, train_y, train_outputs, test_y, test_aligned, test_outputs,
+                      kkt=None) -> MethodMargins:
+    margin = test_y * test_outputs
+    return MethodMargins(method, float(rho), train_y * train_outputs, float(margin[test_aligned].mean()),
+                         float(margin[~test_aligned].mean()), float(np.mean(margin[~test_aligned] > 0)),
+                         float(np.mean(margin[test_aligned] > 0)),
+                         effective_bias_weight(test_outputs, test_y, test_aligned), kkt)
+
+
 def _kernel_statistics(method: str, rho, train_outputs, test_outputs, train, test, kkt=None) -> MethodMargins:
-    margin = test.y * test_outputs
-    aligned = ALIGNED[test.cluster]
-    return MethodMargins(method, float(rho), train.y * train_outputs, float(margin[aligned].mean()),
-                         float(margin[~aligned].mean()), float(np.mean(margin[~aligned] > 0)),
-                         float(np.mean(margin[aligned] > 0)), np.nan, kkt)
+    return _probe_statistics(method, rho, train.y, train_outputs, test.y, ALIGNED[test.cluster], test_outputs, kkt)
 
 
 def kernel_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, test_per_cluster: int = 200,
@@ -121,6 +143,98 @@ def kernel_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, test_p
                                             K_test @ solution.coefficients + solution.intercept, train, test,
                                             kkt_residuals(solution, train.y))
     return results
+
+
+# ---- M1 on trained networks -------------------------------------------------------------------------
+#: the methods trained on the networks by default: the squared loss, logistic, importance-weighted logistic and
+#: LDAM (a margin-balancing loss); the issue's minimum for the ResNet-18
+NETWORK_METHODS = ("squared", "logistic", "importance_weighted", "ldam")
+
+
+def relu_network_margins(alpha, beta, rho, var, *, n: int, dim: int, seed: int, width: int, steps: int,
+                         test_per_cluster: int = 200, methods=NETWORK_METHODS) -> dict[str, MethodMargins]:
+    """Every method of ``methods`` trained on ONE canonical sample (numerics.experiments.relu.train_and_probe's
+    convention) by numerics.network_margins.train_network, each from the SAME initialization: an antisymmetric
+    TwoLayerReLU(dim, width, seed) (f_0 = 0), step from the two-layer ReLU NTK's Gram (the network's infinite-width
+    NTK, claim R1). Statistics on the balanced probe, with the effective bias weight."""
+    train = canonical_sample(alpha, beta, rho, var, n=n, dim=dim, seed=seed)
+    test = balanced_probe(alpha, beta, var, per_cluster=test_per_cluster, dim=dim, seed=seed + 1)
+    X, probe, gram = torch.tensor(train.X), torch.tensor(test.X), relu_ntk(train.X)
+    results = {}
+    for name in methods:
+        model = TwoLayerReLU(dim, width, seed=seed, antisymmetric=True)
+        trained = train_network(model, X, train.y, train.cluster, METHODS[name], gram=gram, steps=steps, probe=probe)
+        results[name] = _kernel_statistics(name, rho, trained.train_outputs, trained.probe_outputs, train, test)
+    return results
+
+
+#: the ResNet's step fraction (eta = this / (c lambda_max(K_0))): the eval-mode ResNet-18 at width 8-16 is far from lazy,
+#: its NTK moves during training, and the linearized bound (< 2) is not enough: at 1 and 1/2 the logistic and LDAM runs
+#: diverged within 5-50 steps for 2 of 4 seeds (width 8 and 16, n = 64); at 1/4 LDAM collapsed (mean training margin
+#: 0.01) for 1 of 9 seeds at width 16; at 1/8 it fitted (min margin 5.5), and every method but importance weighting
+#: fitted its training set for seeds 0-7 at n = 48 and 64.
+RESNET_ETA_FRACTION = 0.125
+
+
+def resnet_margins(rho, *, seed: int, setting, steps: int, methods=NETWORK_METHODS,
+                   eta_fraction: float = RESNET_ETA_FRACTION) -> dict[str, MethodMargins]:
+    """The same on the ResNet-18 and colored digits (numerics.experiments.resnet: ``setting`` a DigitsSetting, the
+    network resnet18(seed) in eval mode, groups = the (label, colour) clusters): every method from the same
+    initialization on the same training images, step from the exact NTK Gram at initialization
+    (numerics.structured_ntk), statistics on the balanced test images."""
+    train, test = train_and_test(rho, seed=seed, setting=setting)
+    y, y_test = (d.y.cpu().numpy().astype(np.float64) for d in (train, test))
+    gram = structured_gram(network(setting, seed), train.images).cpu().numpy()
+    results = {}
+    for name in methods:
+        trained = train_network(network(setting, seed), train.images, y, train.cluster, METHODS[name], gram=gram,
+                                steps=steps, probe=test.images, eta_fraction=eta_fraction)
+        results[name] = _probe_statistics(name, rho, y, trained.train_outputs, y_test, test.aligned,
+                                          trained.probe_outputs)
+    return results
+
+
+# ---- M1: support-vector proliferation ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Proliferation:
+    """The hard-margin SVM through the origin against the min-norm solution w = X^+ y (the interpolant for d >= n, the
+    least-squares fit for d < n) on the same samples, at each d/n: the cosine of the two weight vectors, the fraction
+    of training points that are support vectors (multiplier > 0), the SVM's KKT residuals, cond(X X^T) (inf for d < n)
+    and both predictors' normalized gaps (exact expectations of the linear model)."""
+
+    ratios: tuple
+    cosine: np.ndarray
+    support_fraction: np.ndarray
+    kkt: tuple
+    condition: np.ndarray
+    gap_svm: np.ndarray
+    gap_min_norm: np.ndarray
+
+
+def svm_proliferation(alpha, beta, rho, var, *, n: int, ratios, seed: int) -> Proliferation:
+    """Claim M1, support-vector proliferation (Muthukumar, Narang, Subramanian, Belkin, Hsu & Sahai 2021; Hsu,
+    Muthukumar & Xu 2021): the canonical model with a FIXED per-coordinate noise variance ``var`` in dimension
+    d = ratio n, n training points (exact counts, one seed). If every training point is a support vector, complementary
+    slackness puts every margin at 1, so X w = y with w = X^T alpha in the row space: w IS the min-norm interpolant and
+    the cosine is 1. Hsu et al. show this happens with high probability once the isotropic noise dominates and
+    d >> n log n; for d < n at most d points of a generic sample can sit on the margin (the SVM through the origin has
+    at most d support vectors), so the two differ there."""
+    rows = []
+    for ratio in ratios:
+        d = int(round(ratio * n))
+        gmm = GMM.canonical(alpha, beta, rho, var, dim=d)
+        sample = canonical_sample(alpha, beta, rho, var, n=n, dim=d, seed=seed)
+        K = linear_ntk(sample.X)
+        svm = svm_on_gram(K, sample.y, intercept=False)
+        w_svm, w_min = sample.X.T @ svm.coefficients, min_norm_interpolant(sample.X, sample.y)
+        eig = np.linalg.eigvalsh(K)
+        rows.append((float(w_svm @ w_min / (np.linalg.norm(w_svm) * np.linalg.norm(w_min))), float(np.mean(svm.support)),
+                     kkt_residuals(svm, sample.y), float(eig[-1] / eig[0]) if d >= n else np.inf,
+                     _linear_statistics("svm", rho, w_svm, sample.X, sample.y, gmm, float(var)).gap,
+                     _linear_statistics("min-norm", rho, w_min, sample.X, sample.y, gmm, float(var)).gap))
+    cosine, fraction, kkt, condition, gap_svm, gap_min = zip(*rows)
+    return Proliferation(tuple(ratios), np.array(cosine), np.array(fraction), kkt, np.array(condition),
+                         np.array(gap_svm), np.array(gap_min))
 
 
 # ---- M1: the VS loss's limit ----------------------------------------------------------------------
