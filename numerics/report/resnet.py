@@ -69,7 +69,7 @@ def g1(ctx: Context) -> Row:
                               "spectrum_theory": [(s.predicted / setting.n).tolist() for s in spectrum],
                               "spectrum_unit": "Gram eigenvalue / n (theory: G1 prediction)",
                               "spectrum_setting": f"images at their own spread (t = 1), rho {_fmt(RHOS)}; "
-                                                  f"{_describe(setting, [ctx.seed])}, seed {ctx.seed}"})
+                                                  f"{_describe(setting, [ctx.seed])}"})
 
 
 def e2(ctx: Context) -> Row:
