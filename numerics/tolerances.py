@@ -614,6 +614,15 @@ def network_trainer_rounding(steps: int, dim: int) -> float:
     return 10 * (steps + dim) * EPS
 
 
+def bias_weight_rounding(ratio: float) -> float:
+    """M1: numerics.experiments.margins.effective_bias_weight on the four canonical cluster means against its closed
+    form r = beta w_bias / (alpha w_core), relative to max(1, |r|). The denominator <f, y> = 4 alpha w_core is a sum of
+    outputs of size alpha |w_core| + beta |w_bias| that cancels down to 4 alpha |w_core|: its relative rounding is
+    ~ 4 eps (1 + |r|), and the numerator's is no larger, so 16 eps (1 + |r|). A fixed 1e-12 failed at w_core = 1e-9,
+    w_bias = 1 (r = 6e8, measured relative error 2.8e-8 <= 16 eps (1 + r) = 2.3e-6; thorough profile)."""
+    return 16 * EPS * (1 + abs(ratio))
+
+
 #: M1, the trained two-layer ReLU network (n = 200, d = 20, var 0.36, width 256-1024, 500-1000 steps): the rho = 1/2
 #: seed noise of the normalized gap is that of the NTK kernel model it tracks: measured sd 0.12 and max |gap| 0.23 over
 #: 6 seeds x 4 methods (width 256, 500 steps). M1_KERNEL_BALANCE_BAND (0.5, ~4 sd) is used unchanged. As for the kernel

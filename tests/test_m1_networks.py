@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from numerics import checks, losses
@@ -70,9 +70,11 @@ def test_network_trainer_is_gradient_descent_through_backpropagation(seed):
 
 
 @given(w=st.lists(st.floats(-3, 3), min_size=2, max_size=2), salience=st.fractions(Fraction(3, 5), Fraction(2)))
+@example(w=[1e-9, 1.0], salience=Fraction(3, 5))
 def test_effective_bias_weight_is_the_linear_ratio_on_the_cluster_means(w, salience):
     """On the four cluster means of the canonical model (a balanced probe, one point per cluster) the effective bias
-    weight of f = w.x is beta w_bias / (alpha w_core), from f(mu_c) = alpha y_c w_core + beta b_c w_bias (alpha = 1)."""
+    weight of f = w.x is beta w_bias / (alpha w_core), from f(mu_c) = alpha y_c w_core + beta b_c w_bias (alpha = 1).
+    Small w_core makes the ratio ill-conditioned; the tolerance carries its condition number 1 + |ratio|."""
     w = np.array(w)
     if abs(w[0]) < tol.CLOSED_FORM_ROUNDING:
         w[0] = 1.0
@@ -83,7 +85,7 @@ def test_effective_bias_weight_is_the_linear_ratio_on_the_cluster_means(w, salie
     measured = effective_bias_weight(means @ w, y, aligned)
     expected = float(salience) * w[1] / w[0]
     check = checks.at_most("|effective bias weight - beta w_bias / w_core| / max(1, |.|)",
-                           abs(measured - expected) / max(1.0, abs(expected)), tol.CLOSED_FORM_ROUNDING)
+                           abs(measured - expected) / max(1.0, abs(expected)), tol.bias_weight_rounding(expected))
     assert check.ok, check.detail
 
 

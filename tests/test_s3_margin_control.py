@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from numerics import checks
@@ -21,17 +21,18 @@ ALPHA, BETA = 1, Fraction(13, 10)
 
 @pytest.mark.claim("I1")
 @given(gmm=canonical_gmms(dim=3), gamma=target_scales())
+@example(gmm=GMM.canonical(Fraction(1, 5), Fraction(2, 5), Fraction(1, 2), 0, dim=3), gamma=Fraction(1, 100))
 def test_outputs_scale_by_gamma_and_feature_ratios_do_not_move(gmm, gamma):
     """I1, an identity: least squares is linear in the targets, so every output and feature scales
     by gamma exactly (float64: a few ulps), whatever the data -- the draws include rho = 1/2 and
     s^2 = 0, where there is no shortcut at all. Never evidence for S3."""
     base, scaled = cluster_margins(gmm), cluster_margins(gmm, gamma=float(gamma))
+    check = checks.scales_with_targets(base, scaled, gamma)
     theory, ratio = feature_energy_ratio(gmm)
-    assume(np.isfinite(theory))                     # p = 0: the second feature carries no energy
-    _, scaled_ratio = feature_energy_ratio(gmm, gamma=float(gamma))
-    check = checks.all_of(checks.scales_with_targets(base, scaled, gamma),
-                          checks.at_most("feature-energy ratio at gamma vs at 1 (relative)", abs(scaled_ratio / ratio - 1),
-                                         INTERPOLATION_MARGIN))
+    if 0 < theory < np.inf:   # p = 0: one of the two features carries no energy; its measured energy is rounding
+        _, scaled_ratio = feature_energy_ratio(gmm, gamma=float(gamma))        # noise (~1e-34), not a ratio to compare
+        check = checks.all_of(check, checks.at_most("feature-energy ratio at gamma vs at 1 (relative)",
+                                                    abs(scaled_ratio / ratio - 1), INTERPOLATION_MARGIN))
     assert check.ok, check.detail
 
 
