@@ -90,14 +90,11 @@ def test_effective_bias_weight_is_the_linear_ratio_on_the_cluster_means(w, salie
 
 
 # ---- M1 on the networks ----------------------------------------------------------------------------
-def _network_check(runs, band) -> checks.Check:
-    """The rules of the report's network rows (numerics.report.margins._network_row)."""
-    gaps = {m: [r[m].gap for r in runs] for m in runs[0]}
-    kept = {m: v for m, v in gaps.items() if m != "importance_weighted"}
-    return checks.all_of(checks.margin_methods_gap_grows(RHOS, kept, apart=tol.M1_KERNEL_PAIRS_APART),
-                         checks.margin_methods_balanced({m: v[0] for m, v in gaps.items()}, band),
-                         *(checks.methods_separate_training_set({m: r[m].train_margins for m in kept}) for r in runs),
-                         checks.reweighting_cuts_growth(gaps["logistic"], gaps["importance_weighted"]))
+def _network_check(runs, band, *, reweighting: bool) -> checks.Check:
+    """The rule of the report's network rows (checks.trained_network_methods) on ``runs`` (one per rho in RHOS)."""
+    return checks.trained_network_methods(RHOS, {m: [r[m].gap for r in runs] for m in runs[0]},
+                                          [{m: r[m].train_margins for m in r} for r in runs], band,
+                                          apart=tol.M1_KERNEL_PAIRS_APART, reweighting=reweighting)
 
 
 def test_trained_relu_network_keeps_the_gap():
@@ -106,7 +103,7 @@ def test_trained_relu_network_keeps_the_gap():
     training set; early-stopped importance weighting grows less than logistic."""
     runs = [relu_network_margins(1, SALIENCE, rho, VAR_RELU_E3, n=200, dim=20, seed=0, width=128, steps=300)
             for rho in RHOS]
-    check = _network_check(runs, tol.M1_RELU_NETWORK_BALANCE_BAND)
+    check = _network_check(runs, tol.M1_RELU_NETWORK_BALANCE_BAND, reweighting=True)
     assert check.ok, check.detail
 
 
@@ -155,11 +152,13 @@ THOROUGH_RESNET_STEPS = 3 * RESNET_STEPS
 @pytest.mark.skipif(not THOROUGH, reason="thorough profile only (about half a minute per seed)")
 @settings(max_examples=6)
 @given(seed=seeds())
+@example(seed=553726)
 def test_trained_resnet_keeps_the_gap(seed):
     """M1 on the report's ResNet-18 (numerics.report.margins.RESNET_QUICK) over seeds, trained THOROUGH_RESNET_STEPS:
-    the rules of the network rows."""
+    the rules of the ResNet row. Early-stopped reweighting is not claimed there: seed 553726 (thorough profile) grew the
+    weighted gap 0.413 against logistic's 0.408."""
     runs = [resnet_margins(rho, seed=seed, setting=RESNET_QUICK, steps=THOROUGH_RESNET_STEPS) for rho in RHOS]
-    check = _network_check(runs, tol.M1_RESNET_BALANCE_BAND)
+    check = _network_check(runs, tol.M1_RESNET_BALANCE_BAND, reweighting=False)
     assert check.ok, check.detail
 
 

@@ -93,22 +93,18 @@ def m1_relu(ctx: Context) -> Row:
                       "; ".join(f"{m} {_fmt(r[m].gap for r in runs)}" for m in runs[0]), check, series=series)
 
 
-def _network_row(arch: str, network: str, setting: str, runs, band) -> Row:
-    """An M1 row of a trained network. Every method but importance weighting: the gap rises over rho pairs
-    M1_KERNEL_PAIRS_APART apart, stays within ``band`` at rho = 1/2, and the method separates its training set.
-    Importance weighting, stopped early, is the regime where reweighting acts: its gap grows less than plain
-    logistic's from the same initialization (reweighting_cuts_growth)."""
+def _network_row(arch: str, network: str, setting: str, runs, band, *, reweighting: bool) -> Row:
+    """An M1 row of a trained network, judged by checks.trained_network_methods (every method but importance
+    weighting: the gap rises, stays within ``band`` at rho = 1/2, the training set is separated; with ``reweighting``,
+    early-stopped importance weighting grows less than logistic from the same initialization)."""
     gaps = {m: [r[m].gap for r in runs] for m in runs[0]}
-    kept = {m: g for m, g in gaps.items() if m != "importance_weighted"}
-    check = checks.all_of(checks.margin_methods_gap_grows(NETWORK_RHOS, kept, apart=tol.M1_KERNEL_PAIRS_APART),
-                          checks.margin_methods_balanced({m: g[0] for m, g in gaps.items()}, band),
-                          *(checks.methods_separate_training_set({m: r[m].train_margins for m in kept}) for r in runs),
-                          checks.reweighting_cuts_growth(gaps["logistic"], gaps["importance_weighted"]))
+    check = checks.trained_network_methods(NETWORK_RHOS, gaps, [{m: r[m].train_margins for m in r} for r in runs], band,
+                                           apart=tol.M1_KERNEL_PAIRS_APART, reweighting=reweighting)
     measured = "; ".join(f"{m}: gap {_fmt(gaps[m])}, conflicting acc {_fmt(r[m].conflicting_accuracy for r in runs)}, "
                          f"bias weight {_fmt(r[m].bias_ratio for r in runs)}" for m in gaps)
     return Row.judged("M1", arch, network, setting,
-                      "normalized gap rises from rho = 1/2 to 0.9 (all but importance weighting), |gap| <= band at 1/2; "
-                      "early-stopped importance weighting grows less than logistic",
+                      "normalized gap rises from rho = 1/2 to 0.9 (all but importance weighting), |gap| <= band at 1/2"
+                      + ("; early-stopped importance weighting grows less than logistic" if reweighting else ""),
                       measured, check, series=_series(runs, NETWORK_RHOS, band))
 
 
@@ -120,7 +116,7 @@ def m1_relu_network(ctx: Context) -> Row:
                                     steps=steps) for rho in NETWORK_RHOS]
     return _network_row("relu", f"trained two-layer ReLU network (width {width}): {len(runs[0])} methods",
                         f"n=200 d=20 var={float(VAR_RELU_E3)}, beta=1.3, rho {_fmt(NETWORK_RHOS)}, {steps} GD steps, "
-                        "200 test points per cluster", runs, tol.M1_RELU_NETWORK_BALANCE_BAND)
+                        "200 test points per cluster", runs, tol.M1_RELU_NETWORK_BALANCE_BAND, reweighting=True)
 
 
 def m1_resnet(ctx: Context) -> Row:
@@ -132,7 +128,7 @@ def m1_resnet(ctx: Context) -> Row:
                                     f"{len(runs[0])} methods",
                         f"n={setting.n} images {setting.size}x{setting.size}, contrast {setting.contrast}, "
                         f"{setting.n_test} balanced test images, rho {_fmt(NETWORK_RHOS)}, {steps} GD steps",
-                        runs, tol.M1_RESNET_BALANCE_BAND)
+                        runs, tol.M1_RESNET_BALANCE_BAND, reweighting=False)
 
 
 def m1_proliferation(ctx: Context) -> Row:
