@@ -239,3 +239,14 @@ def test_the_margin_figure_draws_one_panel_per_row(tmp_path):
     other = Row("M1", "linear", "proliferation", "", "", "", 0.0, "holds", series={"svp_ratio": [1.0]})
     assert path.name == "fig8_margin_methods.png" and image.ndim == 3 and image.shape[1] > image.shape[0]
     assert margin_methods([other], tmp_path) is None
+
+
+def test_network_rule_judges_reweighting_only_where_claimed():
+    """checks.trained_network_methods on synthetic gaps (the thorough ResNet seed 553726's growths): every other rule
+    holds, the weighted gap grows more than logistic's, so the rule fails with ``reweighting`` and holds without it."""
+    gaps = {"squared": [0.02, 0.42], "logistic": [-0.066, 0.342], "importance_weighted": [-0.066, 0.347]}
+    fitted = [{m: np.ones(4) for m in gaps} for _ in RHOS]
+    judged = {claimed: checks.trained_network_methods(RHOS, gaps, fitted, tol.M1_RESNET_BALANCE_BAND,
+                                                      apart=tol.M1_KERNEL_PAIRS_APART, reweighting=claimed)
+              for claimed in (True, False)}
+    assert judged[False].ok and not judged[True].ok, (judged[False].detail, judged[True].detail)
