@@ -20,6 +20,7 @@ multiplier at C is a soft-margin point: the solution no longer solves the hard-m
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from scipy.special import expit
 
 from numerics import losses
 from numerics import tolerances as tol
+from numerics.validation import check_steps
 
 
 # ---- methods ----------------------------------------------------------------------------------
@@ -130,18 +132,24 @@ METHODS = {
 
 
 # ---- trainers ---------------------------------------------------------------------------------
-def step_size(K, objective: Objective, eta_fraction: float) -> float:
-    """eta = eta_fraction / (curvature lambda_max(K) + n lambda): the loss is ``curvature``-smooth in f, so
-    L(alpha) is (curvature lambda_max + n lambda)-smooth along the kernel model's gradient flow."""
+def step_rule(K, objective: Objective, eta_fraction: float) -> Callable[[], float]:
+    """The step at the objective's CURRENT curvature, eta = eta_fraction / (curvature lambda_max(K) + n lambda): the
+    loss is ``curvature``-smooth in f, so L(alpha) is (curvature lambda_max + n lambda)-smooth along the kernel model's
+    gradient flow. lambda_max(K) is computed once; group DRO's curvature moves with its q, every other objective's is
+    fixed. Shared by the numpy trainers (``_descend``) and numerics.network_margins.train_network."""
     if not (np.isfinite(eta_fraction) and 0 < eta_fraction < 2):
         raise ValueError(f"eta_fraction must lie in (0, 2) for a stable step, got {eta_fraction!r}")
-    top = float(np.linalg.eigvalsh(K)[-1])
-    return float(eta_fraction) / (objective.curvature * top + objective.penalty)
+    top = float(np.linalg.eigvalsh(np.asarray(K, dtype=np.float64))[-1])
+    return lambda: float(eta_fraction) / (objective.curvature * top + objective.penalty)
+
+
+def step_size(K, objective: Objective, eta_fraction: float) -> float:
+    """The step of ``step_rule`` at the objective's curvature now (before any group DRO update)."""
+    return step_rule(K, objective, eta_fraction)()
 
 
 def _record(steps: int, record) -> set:
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    check_steps(steps)
     record = {steps} if record is None else set(record)
     if any(not 0 <= t <= steps for t in record):
         raise ValueError(f"record must hold steps in [0, {steps}], got {sorted(record)}")
@@ -164,13 +172,13 @@ class Trained:
 def _descend(outputs, pullback, gram, size: int, y, g, method: Method, steps: int, record, eta_fraction: float,
              model: str) -> Trained:
     """Full-batch gradient descent from 0 on parameters theta (``size`` of them) with f = outputs(theta) and
-    dL/dtheta = pullback(dL/df), step ``step_size(gram, ...)`` where gram = J J^T is the kernel of the map;
+    dL/dtheta = pullback(dL/df), step ``step_rule(gram, ...)`` where gram = J J^T is the kernel of the map;
     group DRO re-derives the step from its current curvature each step. One loop for both trainers."""
     y, g = np.asarray(y, dtype=np.float64), np.asarray(g)
     record = _record(steps, record)
     objective = method.objective(y, g)
-    eta = step_size(gram, objective, eta_fraction)
-    top = float(np.linalg.eigvalsh(gram)[-1])
+    step = step_rule(gram, objective, eta_fraction)
+    eta = step()
     theta = np.zeros(size)
     iterates = {}
     for t in range(steps + 1):
@@ -179,8 +187,7 @@ def _descend(outputs, pullback, gram, size: int, y, g, method: Method, steps: in
         if t == steps:
             break
         _, grad = objective.gradient(outputs(theta))
-        if objective.q is not None:         # group DRO: the step follows the curvature at the current q
-            eta = eta_fraction / (objective.curvature * top + objective.penalty)
+        eta = step()                        # group DRO: the curvature at the q this gradient moved to
         theta = theta - eta * (pullback(grad) + objective.penalty * theta)
         if not np.all(np.isfinite(theta)):
             raise FloatingPointError(f"{model} diverged at step {t}")

@@ -15,7 +15,7 @@ output, the kernel trainer's alpha^T K alpha. Group DRO moves its group weights 
 the gradient (Sagawa et al. 2020, Algorithm 1), as in the kernel trainer.
 
 Step: eta = eta_fraction / (c lambda_max(K) + n lambda), c the loss's curvature bound in f (the rule of
-numerics.margin_control.step_size), from the Gram at initialization: stable for the linearized network
+numerics.margin_control.step_rule), from the Gram at initialization: stable for the linearized network
 when eta_fraction < 2. Seeded: the network's initialization is the caller's (its own seed), and nothing
 here draws random numbers.
 """
@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from numerics.margin_control import Method, step_size
+from numerics.margin_control import Method, step_rule
+from numerics.validation import check_steps
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,13 @@ def train_network(model: nn.Module, X: torch.Tensor, y, g, method: Method, *, gr
     (theta - theta_0)) on the centred outputs (module docstring); ``gram`` is the NTK Gram at initialization on
     X (it sets the step). Returns the centred outputs on X and on ``probe`` (if given). The model must be
     per-sample (a ResNet in eval mode: numerics.resnet). Raises FloatingPointError on non-finite outputs."""
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    check_steps(steps)
     y, g = np.asarray(y, dtype=np.float64), np.asarray(g)
     if X.shape[0] != y.size:
         raise ValueError(f"X holds {X.shape[0]} points but y holds {y.size} labels")
     objective = method.objective(y, g)
-    eta = step_size(gram, objective, eta_fraction)
-    top = float(np.linalg.eigvalsh(np.asarray(gram, dtype=np.float64))[-1])
+    step = step_rule(gram, objective, eta_fraction)
+    eta = step()
     params = [p for p in model.parameters() if p.requires_grad]
     start = [p.detach().clone() for p in params]
     with torch.no_grad():
@@ -66,8 +66,7 @@ def train_network(model: nn.Module, X: torch.Tensor, y, g, method: Method, *, gr
         if not np.all(np.isfinite(outputs)):
             raise FloatingPointError(f"network training diverged at step {t}")
         _, grad = objective.gradient(outputs)
-        if objective.q is not None:         # group DRO: the step follows the curvature at the current q
-            eta = eta_fraction / (objective.curvature * top + objective.penalty)
+        eta = step()                        # group DRO: the curvature at the q this gradient moved to
         for p in params:
             p.grad = None
         f.backward(torch.as_tensor(grad, dtype=f.dtype, device=f.device))

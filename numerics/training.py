@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from numerics.progress import bar
-from numerics.validation import finite_matrix
+from numerics.validation import check_steps, finite_matrix
 
 
 def gradient_descent(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, eta: float, steps: int,
@@ -20,8 +20,7 @@ def gradient_descent(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, eta:
     Returns {t: f_t(X)} for every t in ``record`` (0 <= t <= steps). A tqdm bar is shown
     when ``progress`` is True, or when None and stderr is a terminal.
     """
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    check_steps(steps)
     if not (np.isfinite(eta) and eta > 0):
         raise ValueError(f"eta must be a finite positive step size, got {eta!r}")
     if Y.shape != (X.shape[0],):

@@ -6,6 +6,12 @@ import torch
 from torch import nn
 
 
+def check_steps(steps) -> None:
+    """ValueError unless ``steps`` (a trainer's step count) is a non-negative int."""
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+
+
 def finite_matrix(X, name: str) -> np.ndarray:
     """X (numpy array or torch tensor) as a 2-D float64 array; ValueError naming ``name`` when it
     is not 2-D or holds NaN/inf."""

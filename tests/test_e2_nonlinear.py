@@ -117,10 +117,14 @@ def test_ratio_rises_with_imbalance_when_the_symmetry_is_broken(salience, rho_lo
     assert check.ok, check.detail
 
 
+#: the G1 draws on the symmetry-broken kernels: saliences, imbalance, architecture / offset, seed
+BROKEN_CLUSTER_DRAWS = dict(ab=margins(min_value=Fraction(1, 2), max_value=Fraction(2)),
+                            rho=imbalances(max_rho=Fraction(19, 20)), setting=broken_relu_settings(), seed=seeds())
+
+
 @pytest.mark.claim("G1")
 @settings(max_examples=15)
-@given(ab=margins(min_value=Fraction(1, 2), max_value=Fraction(2)), rho=imbalances(max_rho=Fraction(19, 20)),
-       setting=broken_relu_settings(), seed=seeds())
+@given(**BROKEN_CLUSTER_DRAWS)
 def test_cluster_spectrum_is_exact_at_zero_variance_for_broken_kernels(ab, rho, setting, seed):
     """Zero variance: every point sits on its mean, K = Z Kbar Z^T for the deep / biased kernel on the offset mixture
     as for any kernel, so the top-4 Gram eigenvalues are eig(N^1/2 Kbar N^1/2) up to eigh's rounding. The errors
@@ -134,8 +138,7 @@ def test_cluster_spectrum_is_exact_at_zero_variance_for_broken_kernels(ab, rho, 
 
 @pytest.mark.claim("G1")
 @settings(max_examples=6)
-@given(ab=margins(min_value=Fraction(1, 2), max_value=Fraction(2)), rho=imbalances(max_rho=Fraction(19, 20)),
-       setting=broken_relu_settings(), seed=seeds())
+@given(**BROKEN_CLUSTER_DRAWS)
 def test_cluster_spectrum_error_shrinks_with_the_variance_for_broken_kernels(ab, rho, setting, seed):
     """sigma = 0.2, 0.05, 0.0125 on one noise draw: the top-4 error of G1's prediction with the network's own Kbar
     falls (O(sigma^2): the excess r and ||E||^2 / gap, docs/theory.md G1). Measured over 30 broken draws: about 10x

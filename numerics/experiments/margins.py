@@ -21,11 +21,12 @@ import torch
 from scipy.special import ndtr
 
 from numerics import losses
+from numerics import tolerances as tol
 from numerics.data import MixtureArrays
 from numerics.experiments.relu import ALIGNED, balanced_probe, canonical_sample
 from numerics.experiments.resnet import network, train_and_test
 from numerics.kernels import linear_ntk, relu_ntk
-from numerics.margin_control import METHODS, KKTResiduals, Method, kkt_residuals, svm_on_gram, train_kernel, train_linear
+from numerics.margin_control import METHODS, KKTResiduals, Method, kkt_residuals, step_size, svm_on_gram, train_kernel, train_linear
 from numerics.models import TwoLayerReLU
 from numerics.network_margins import train_network
 from numerics.structured_ntk import structured_gram
@@ -285,9 +286,6 @@ def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times=(
     eta beta sum_g (n / 4) y_g b_g = 0 plus the Gaussian noise eta sum_i W_i y_i z_ib, of standard deviation
     eta sigma sqrt(sum_i W_i^2) (exact: with exact counts every group carries total weight n / 4); the first
     unweighted step's is eta (beta n p + noise)."""
-    from numerics import tolerances as tol
-    from numerics.margin_control import step_size
-
     gmm, sample, sigma2 = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
     X, y, g = sample.X, sample.y, sample.cluster
     weights = losses.importance_weights(g)
