@@ -12,7 +12,7 @@ numerics/bench.py prints time / floor per case and ``--compare`` tracks it.  ``e
 floor of a small dense eigenproblem (LAPACK eigh of r x r); ``machine_floor()`` the machine's reference
 rates (GEMM at REFERENCE_GEMM, read bandwidth), which benchmarks/conftest.py writes into the JSON.
 
-Both rates are BEST-of-``repeats`` (or more, see MIN_SECONDS) CPU times (``time.process_time``, the benchmarks' own timer) of one
+Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) CPU times (``time.process_time``, the benchmarks' own timer) of one
 thread (numerics.threads.one_thread): the floor is what the machine can do, so the fastest repeat is
 the estimate and slower ones are interference. Results are cached per shape for the process.
 """
@@ -48,16 +48,21 @@ def _best_seconds(call, repeats: int) -> float:
     return best
 
 
-@functools.cache
-def gemm_rate(m: int, k: int, n: int, dtype: str = "float64", repeats: int = REPEATS) -> float:
-    """FLOP/s of one-thread ``torch.mm`` of an (m x k) by (k x n) matrix: 2 m k n / best time."""
+def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
+    """FLOP/s of one-thread ``torch.mm`` of an (m x k) by (k x n) matrix: 2 m k n / best time, measured
+    once per (shape, dtype) in this process however the arguments are spelled."""
     if min(m, k, n) < 1:
         raise ValueError(f"gemm_rate: shape must be positive, got ({m}, {k}, {n})")
+    return _measured_gemm_rate(int(m), int(k), int(n), str(dtype))
+
+
+@functools.cache
+def _measured_gemm_rate(m: int, k: int, n: int, dtype: str) -> float:
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(m, k, dtype=getattr(torch, dtype), generator=generator)
     b = torch.randn(k, n, dtype=getattr(torch, dtype), generator=generator)
     with one_thread():
-        seconds = _best_seconds(lambda: torch.mm(a, b), repeats)
+        seconds = _best_seconds(lambda: torch.mm(a, b), REPEATS)
     return 2.0 * m * k * n / seconds
 
 
@@ -67,11 +72,11 @@ def gemm_seconds(m: int, k: int, n: int, dtype: str = "float64", count: float = 
 
 
 @functools.cache
-def read_bandwidth(repeats: int = REPEATS) -> float:
+def read_bandwidth() -> float:
     """Bytes/s of a one-thread sum over a float64 array of BANDWIDTH_BYTES (a streaming read)."""
     data = np.ones(BANDWIDTH_BYTES // 8)
     with one_thread():
-        seconds = _best_seconds(data.sum, repeats)
+        seconds = _best_seconds(data.sum, REPEATS)
     return BANDWIDTH_BYTES / seconds
 
 
@@ -81,7 +86,7 @@ def read_seconds(nbytes: float) -> float:
 
 
 @functools.cache
-def eigh_seconds(r: int, repeats: int = REPEATS) -> float:
+def eigh_seconds(r: int) -> float:
     """Best one-thread time of LAPACK's symmetric eigensolver (numpy.linalg.eigh) on an r x r matrix:
     the floor of the small dense eigenproblem a route cannot avoid (e.g. eig(F^T F) of the low-rank one)."""
     if r < 1:
@@ -89,7 +94,7 @@ def eigh_seconds(r: int, repeats: int = REPEATS) -> float:
     a = np.random.default_rng(0).standard_normal((r, r))
     a = a + a.T
     with one_thread():
-        return _best_seconds(lambda: np.linalg.eigh(a), repeats)
+        return _best_seconds(lambda: np.linalg.eigh(a), REPEATS)
 
 
 #: the GEMM shape whose rate stands for the machine in ``shortcut-ntk bench``'s header and --compare
