@@ -46,19 +46,23 @@ probe's B + 1 columns count in ``matvecs``; when eigsh is taken they are its ove
 b = 2.  ``block_size`` given: block.  The choice depends on a timing, so two runs may take different
 routes (both certified); pass ``method`` for a reproducible route.
 
-Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...]
-(each new block projected off Q twice, each projection followed by a Cholesky QR -- CholeskyQR2,
-BLAS-3 only; Householder QR when the block is too ill-conditioned for it; directions that vanish,
-i.e. an invariant subspace, are replaced by random ones).  Every step costs one BLAS-3 product
-A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of H = Q^T A Q, extended by the new block's
-rows and columns only (Q^T A Q_j, which the first projection needs anyway).  Ritz pairs
-(theta_i, x_i = Q y_i) have residuals ||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||,
-computed from the stored products; a step first screens them with the Krylov relation's b x b
-estimate (``_block``) and forms Q y_i, (A Q) y_i only when that passes.  It stops when the top k
-explicit residuals are <= tol |theta_1|.  Where the time goes (n = 4096 ReLU-NTK, top-10, 231
-columns, one thread): the products A @ Q_j and the certificate at their GEMM floor, about 2/3;
-the symmetry check of A (one tiled pass over both triangles) about 1/8; orthogonalisation,
-Rayleigh-Ritz and the rest the remainder (benchmarks/test_bench_eigen.py prints time / floor).
+Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...] (block
+Lanczos with full reorthogonalisation).  Each new product A Q_j is projected in a first pass on the
+columns it couples to -- the previous block and its own (all columns after a (re)start) --, because
+Q_i^T A Q_j = (A Q_i)^T Q_j = 0 for i < j - 1 (A Q_i lies in the span of the blocks up to Q_{i+1});
+a second pass projects it off all of Q; each pass is followed by a Cholesky QR (CholeskyQR2, BLAS-3
+only; Householder QR when the block is too ill-conditioned for it; directions that vanish, i.e. an
+invariant subspace, are replaced by random ones, and from then on the first pass covers all of Q).
+Every step costs one BLAS-3 product A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of the
+block-tridiagonal H = Q^T A Q, extended by the new block's coupling (the first pass's coefficients;
+the couplings that vanish are set to 0).  Ritz pairs (theta_i, x_i = Q y_i) have residuals
+||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||, computed from the stored products; a step
+first screens them with the Krylov relation's b x b estimate (``_block``) and forms Q y_i, (A Q) y_i
+only when that passes.  It stops when the top k explicit residuals are <= tol |theta_1|.  Where the
+time goes (n = 4096 ReLU-NTK, top-10, 231 columns, one thread, about 0.19-0.20 s): the products
+A @ Q_j and the certificate at their GEMM floor, about 2/3; the symmetry check of A (one tiled pass,
+_max_asymmetry) about 1/10; orthogonalisation about 1/10; Rayleigh-Ritz (11 eigh of H up to
+220 x 220) about 1/20; the rest the remainder (benchmarks/test_bench_eigen.py prints time / floor).
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
@@ -141,7 +145,7 @@ __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", 
 DEFAULT_TOL = 1e-12
 _EPS = np.finfo(np.float64).eps
 _SYMMETRY_RTOL = 1e-10
-_SYMMETRY_TILE = 64   # doubles per tile side: a tile and its transpose stay in L1
+_SYMMETRY_TILE = 32   # doubles per tile side (_max_asymmetry): 32 x 32 tiles are fastest at n = 4096
 _GAP_FACTOR = 100.0
 _GRAM_MIN_RATIO = 1e-4
 _MAX_BLOCK_STEPS = 500
@@ -351,7 +355,7 @@ def _check_block_size(block_size, method: str, default: int) -> int:
 
 def _check_dense(A) -> tuple[np.ndarray, float]:
     """(float64 copy/view of A, eps_A): rejects NaN/inf and max|A - A^T| > 1e-10 (eps_A / eps_64) max|A|
-    in one tiled pass over the upper triangle; a lower-precision A (eps_A > eps_64) is replaced by
+    in one tiled pass over A (_max_asymmetry); a lower-precision A (eps_A > eps_64) is replaced by
     (A + A^T) / 2. eps_A is the machine epsilon of A's floating dtype, eps_64 for float64 and exact
     (integer, bool) input.  max|A| (over the upper triangle) is bounded below by max|A_ii|, which a PSD
     matrix attains (|A_ij| <= sqrt(A_ii A_jj)): the full maximum is read only when that bound does not
@@ -363,16 +367,7 @@ def _check_dense(A) -> tuple[np.ndarray, float]:
     A = _as_float64(A, "A")
     if not (A.flags.c_contiguous or A.flags.f_contiguous):
         A = np.ascontiguousarray(A)
-    n, tile = A.shape[0], _SYMMETRY_TILE
-    buf, top = np.empty((tile, tile)), np.zeros((tile, tile))   # top: running entrywise max of |A - A^T|
-    with np.errstate(invalid="ignore"):                          # inf - inf: reported below
-        for i in range(0, n, tile):
-            for j in range(i, n, tile):
-                P = A[i:i + tile, j:j + tile]
-                D, T = buf[:P.shape[0], :P.shape[1]], top[:P.shape[0], :P.shape[1]]
-                np.subtract(P, A[j:j + tile, i:i + tile].T, out=D)  # inf/NaN anywhere -> inf/NaN here
-                np.maximum(T, np.abs(D, out=D), out=T)               # NaN propagates
-    asym, amax = top.max(), np.abs(np.diagonal(A)).max()
+    asym, amax = _max_asymmetry(A), np.abs(np.diagonal(A)).max()
     if not (np.isfinite(asym) and np.isfinite(amax)):
         raise ValueError("A must be finite (no NaN/inf)")
     rtol = _SYMMETRY_RTOL * eps / _EPS
@@ -382,6 +377,31 @@ def _check_dense(A) -> tuple[np.ndarray, float]:
         raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > {rtol:.3g} max|A| = {rtol * amax:.3g} "
                          "(1e-10 scaled by the machine epsilon of A's dtype over float64's)")
     return ((A + A.T) / 2 if eps > _EPS else A), eps
+
+
+def _max_asymmetry(A: np.ndarray) -> float:
+    """max|A - A^T| over all entries (NaN if any entry is NaN, inf or NaN if any is inf) in one pass
+    over A.  A is read in t x t tiles (t = _SYMMETRY_TILE), one numpy call per block row: the tiles
+    (I, J >= I) of block row I are compared with their mirror tiles (J, I) through a 3-D view,
+    D[J, b, a] = A[i + Jt + b, i + a] - A[i + a, i + Jt + b], so that each mirror tile is read whole
+    while it is in L1 (one call per tile, as before, spent ~2/3 of its time in call overhead).  The
+    rows and columns past the last whole tile are compared as one n x (n mod t) slab."""
+    if not A.flags.c_contiguous:          # an F-ordered A: A^T is C-ordered, with the same asymmetry
+        A = A.T
+    n, t = A.shape[0], _SYMMETRY_TILE
+    whole = n - n % t
+    buffer, tops = np.empty(whole * t), [0.0]
+    with np.errstate(invalid="ignore"):   # inf - inf: NaN, reported by the caller
+        for i in range(0, whole, t):
+            J = (whole - i) // t
+            D = buffer[:J * t * t].reshape(J, t, t)
+            np.subtract(A[i:whole, i:i + t].reshape(J, t, t),
+                        A[i:i + t, i:whole].reshape(t, J, t).transpose(1, 2, 0), out=D)
+            tops += [D.max(), -D.min()]    # NaN propagates through both
+        if whole < n:
+            D = A[:, whole:] - A[whole:, :].T
+            tops += [D.max(), -D.min()]
+    return float(np.max(tops))
 
 
 def _torch_view(A: np.ndarray) -> torch.Tensor:
@@ -477,10 +497,14 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
     """Thick-restarted block Krylov with full reorthogonalisation, block size b (module docstring);
     ``start``: (V, A V), the first block (orthonormal n x b) with its product, when the caller has them.
 
-    Residual screen.  With W = A Q and Z = W_last - Q (Q^T W_last) (the next block before it is
-    orthonormalised), A Q = Q H + Z E^T holds to rounding, E^T selecting the last block: every earlier
-    block's product lies in the span of the blocks up to its successor, and a thick restart keeps
-    that (A X = X Theta + Z Y_last).  So the Ritz residual ||A Q y - theta Q y|| = ||Z y_last||,
+    Window.  The first projection of W_j = A Q_j covers the columns from ``lo``: the previous block and
+    Q_j itself, or every column after a start, a restart or a replaced direction; H's entries outside
+    the window are set to 0 (they are Q_i^T A Q_j = O(eps ||A||), module docstring).
+
+    Residual screen.  With W = A Q and Z = W_last - Q_win (Q_win^T W_last) (the next block before it
+    is orthonormalised), A Q = Q H + Z E^T holds to rounding, E^T selecting the last block: every
+    earlier block's product lies in the span of the blocks up to its successor, and a thick restart
+    keeps that (A X = X Theta + Z Y_last).  So the Ritz residual ||A Q y - theta Q y|| = ||Z y_last||,
     from the b x b Gram Z^T Z that the Cholesky QR forms anyway.  The explicit residual (the n x m
     products Q Y and W Y) is computed only when that estimate passes, or at a restart, and it alone
     decides convergence.  Once a vanishing direction was replaced by a random one the relation no
@@ -490,22 +514,23 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
     keep = max(q, (mmax - b) // 2)
     # column-major, so that Q[:, :m] and W[:, :m] are contiguous for the BLAS
     Q, W, H = np.empty((n, mmax), order="F"), np.empty((n, mmax), order="F"), np.zeros((mmax, mmax))
-    m, exact = 0, True
+    m, lo, exact = 0, 0, True
     block, product = start if start is not None else (_extend(Q[:, :0], rng.standard_normal((n, b)), rng), None)
     for _ in range(_MAX_BLOCK_STEPS):
         m2 = m + block.shape[1]
         Q[:, m:m2], W[:, m:m2] = block, (op(block) if product is None else product)
         product = None
         with one_thread():
-            h = _dot(Q[:, :m2].T, W[:, m:m2])
-            H[:m2, m:m2], H[m:m2, :m] = h, h[:m].T
-            H[m:m2, m:m2] = (h[m:] + h[m:].T) / 2
-            m, last = m2, W[:, m:m2][:, :n - m2]
+            h = _dot(Q[:, lo:m2].T, W[:, m:m2])          # coupling to columns lo.. (docstring: window)
+            H[:lo, m:m2], H[m:m2, :lo] = 0.0, 0.0
+            H[lo:m2, m:m2], H[m:m2, lo:m] = h, h[:m - lo].T
+            H[m:m2, m:m2] = (h[m - lo:] + h[m - lo:].T) / 2
+            window, lo, m, last = lo, m, m2, W[:, m:m2][:, :n - m2]
             restart = m + min(b, n - m) > mmax
             want = min(m, keep if restart else q)
             theta, Y = _top_eigh(H[:m, :m], want)
             theta, Y = theta[::-1], Y[:, ::-1].copy()
-            Z = last - _dot(Q[:, :m], h[:, :last.shape[1]])
+            Z = last - _dot(Q[:, window:m], h[:, :last.shape[1]])
             G = _dot(Z.T, Z)
             Ylast = Y[m - h.shape[1]:m, :k][:last.shape[1]]
             estimate = np.sqrt(np.maximum(np.einsum("ij,ij->j", Ylast, G @ Ylast), 0))
@@ -517,8 +542,9 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
                     return theta, X
             block, replaced = _complement(Q[:, :m], Z, np.abs(last).max(), rng, G)
             exact = exact and not replaced
+            lo = lo if exact else 0
             if restart:
-                m = want
+                m, lo = want, 0
                 Q[:, :m], W[:, :m], H[:m, :m] = X, AX, np.diag(theta)
     raise EigenConvergenceError(f"block Krylov: top-{k} residual estimate {estimate.max():.3g} > tol |lambda_1| = "
                                 f"{target:.3g} after {_MAX_BLOCK_STEPS} block steps")
