@@ -14,6 +14,8 @@ It gives a test suite:
       dev       random seeds, 50 examples;
       thorough  400 examples, for a search before a release (``-n auto`` with pytest-xdist spreads it);
       faults    ci without shrinking: a fault-injection run wants "caught or not", not a minimal example.
+    A property with its own count writes ``@settings(max_examples=examples(n))``: n under ci, 16n under
+    thorough (an explicit count overrides the profile's).
   * the claims ledger: at the end of a run, per claim, tests passed/failed/skipped and Hypothesis
     examples run; ``--claims-json PATH`` writes it as JSON. The ledger is built from the test reports
     on the controlling process, so a pytest-xdist run (``-n 2``) gives the same ledger as a serial one.
@@ -34,7 +36,9 @@ from hypothesis.statistics import collector
 from numerics.threads import one_thread
 from theory.claims import CLAIMS
 
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
+#: the ci profile's example count, the unit of ``examples``
+CI_EXAMPLES = 25
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=CI_EXAMPLES, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("dev", deadline=None, max_examples=50,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -43,6 +47,14 @@ settings.register_profile("thorough", deadline=None, max_examples=400,
 settings.register_profile("faults", parent=settings.get_profile("ci"),
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile(os.environ.get("SHORTCUT_NTK_PROFILE", "ci"))
+
+
+def examples(n: int) -> int:
+    """A property's example count under the loaded profile: n times the profile's default count over the
+    ci profile's, i.e. n under ci and faults, 2n under dev, 16n under thorough.  A count given in
+    ``@settings(max_examples=...)`` overrides the profile's, so a property that sets its own (a slow one,
+    with a small n) passes it through this function, or the thorough profile would not search it deeper."""
+    return max(1, round(n * settings.default.max_examples / CI_EXAMPLES))
 
 
 class _TorchGlobalRandom:

@@ -21,6 +21,7 @@ from numerics import tolerances as tol
 from numerics.data import exact_moment_design
 from numerics.experiments.linear import population_spectrum
 from numerics.experiments.linear_training import cluster_margins, design_weights
+from numerics.pytest_plugin import examples
 from numerics.report import general as ex
 from numerics.training import min_norm_interpolant
 from theory import GMM, linear
@@ -60,7 +61,7 @@ def _d1_setting(gmm):
 
 
 @d1
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(gmm=st.one_of(general_gmms(), general_gmms(canonical_form=False), free_gmms(), multiclass_gmms()))
 def test_spectrum_is_eig_a_plus_mixture_variance(gmm):
     """Measured eig(X^T X / n) of the exact-moment design and numpy's eig(M) equal SymPy's eig(A) + S."""
@@ -71,7 +72,7 @@ def test_spectrum_is_eig_a_plus_mixture_variance(gmm):
 
 
 @d1
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(gmm=general_gmms(), data=st.data())
 def test_redistributing_the_variances_at_equal_s_leaves_m_unchanged(gmm, data):
     """Any per-cluster variances with the same S give the same M, exactly (so the same spectrum)."""
@@ -99,7 +100,7 @@ def test_negative_control_an_unweighted_mean_of_the_variances_misses_the_spectru
 
 # ---- D1: L2, S1, S2, N1 carry over --------------------------------------------------------------
 @d1
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(gmm=st.one_of(general_gmms(max_per_kind=2), free_gmms(), multiclass_gmms(per_class=(1, 1))))
 def test_l2_population_route_on_the_general_model(gmm):
     """L2's rule on the general model: SymPy's eig(M) (characteristic polynomial route) and the m x m route
@@ -137,7 +138,7 @@ def test_s1_closed_form_holds_at_the_effective_imbalance(gmm):
 
 
 @d1
-@settings(max_examples=12)
+@settings(max_examples=examples(12))
 @given(gmm=general_gmms(max_per_kind=3))
 def test_s2_trained_weights_follow_the_canonical_closed_form_at_p_eff_and_s(gmm):
     """S2 on the general model: least squares on its exact-moment design (measured) equals the canonical
@@ -154,7 +155,7 @@ def test_s2_trained_weights_follow_the_canonical_closed_form_at_p_eff_and_s(gmm)
 
 
 @d1
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(gmm=st.one_of(general_gmms(variance=0, max_per_kind=3), multiclass_gmms(variance=0)))
 def test_n1_zero_variance_fits_every_cluster(gmm):
     """N1 on the general model: with sigma_c = 0 for every cluster the trained outputs are the targets, y for
@@ -173,7 +174,7 @@ def test_n1_zero_variance_fits_every_cluster(gmm):
 
 
 @d1
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(gmm=multiclass_gmms())
 def test_more_than_two_classes_each_output_is_a_binary_problem(gmm):
     """K classes, one-hot targets: SymPy's W = M^-1 E[x t^T] (d x K) equals least squares on the exact-moment
@@ -191,7 +192,7 @@ def test_more_than_two_classes_each_output_is_a_binary_problem(gmm):
 
 # ---- D3: the per-cluster ridge and the count-variance exchange -------------------------------------
 @d3
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(setting=interpolation_settings(), choice=st.data(), seed=seeds())
 def test_count_times_c_acts_like_variance_over_c(setting, choice, seed):
     """D3's exchange: multiplying cluster k's count by c and dividing its variance by c give the same outputs,
@@ -205,7 +206,7 @@ def test_count_times_c_acts_like_variance_over_c(setting, choice, seed):
 
 
 @d3
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(gmm=multiclass_gmms(per_class=(1, 2)), seed=seeds(), gamma=st.sampled_from([1, 3]))
 def test_per_cluster_ridge_per_output_for_more_classes(gmm, seed, gamma):
     """D3 per output column (one-hot targets times gamma), K classes, counts 2..5 per cluster, d = 4000."""

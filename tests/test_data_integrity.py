@@ -33,6 +33,7 @@ from numerics.experiments import multiclass as multiclass_ex
 from numerics.experiments import resnet as resnet_ex
 from numerics.experiments.relu import balanced_probe, canonical_sample, train_and_probe
 from numerics.multiclass_digits import label_colour_counts, multiclass_digits
+from numerics.pytest_plugin import examples
 from theory import GMM
 from theory.strategies import seeds
 
@@ -87,7 +88,7 @@ def test_relu_train_and_probe_sets_are_distinct_balanced_and_disjoint(alpha, bet
 
 
 @pytest.mark.claim("E2")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(rho=relu_rhos, per_cluster=st.integers(5, 50), seed=seeds())
 def test_negative_controls_the_rules_see_a_shared_seed_and_an_unbalanced_probe(rho, per_cluster, seed):
     """Power of the two rules above: a probe drawn from the training seed shares residuals with the
@@ -114,7 +115,7 @@ def _plain(**kwargs):
 
 
 @pytest.mark.claim("E2")
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(n=st.integers(2, 400), rho=image_rhos, size=st.sampled_from([8, 12, 16]),
        split=st.sampled_from(["train", "test"]), seed=seeds())
 def test_no_colored_digit_image_is_a_copy_of_another(n, rho, size, split, seed):
@@ -135,7 +136,7 @@ def _resnet_sets(rho, seed, **changes):
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(rho=image_rhos, seed=seeds())
 def test_resnet_test_set_is_balanced_and_training_set_exact_at_any_rho(rho, seed):
     """train_and_test (the ResNet E2/E3 sets, DigitsSetting defaults: 160 + 160 images of digits 0 and 1):
@@ -147,7 +148,7 @@ def test_resnet_test_set_is_balanced_and_training_set_exact_at_any_rho(rho, seed
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(rho=image_rhos, seed=seeds())
 def test_resnet_train_and_test_sets_share_no_digit_and_no_noise(rho, seed):
     """train_and_test: (a) within each set the digits and the noise fields are distinct; (c) no test digit
@@ -187,7 +188,7 @@ def multiclass_digits_of(data) -> torch.Tensor:
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(K=st.sampled_from([2, 3]), per_class=st.integers(1, 86), extra=st.integers(0, 2),
        rho=st.fractions(0, 1, max_denominator=40), split=st.sampled_from(["train", "test"]), seed=seeds())
 def test_multiclass_label_colour_table_is_exact(K, per_class, extra, rho, split, seed):
@@ -212,7 +213,7 @@ def test_multiclass_label_colour_table_is_exact(K, per_class, extra, rho, split,
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(rho=st.fractions(Fraction(1, 3), 1, max_denominator=40), seed=seeds())
 def test_multiclass_train_and_test_sets_are_exact_distinct_and_disjoint(rho, seed):
     """numerics.experiments.multiclass.train_and_test (K = 3): the training table has diagonal mass rho, the test

@@ -39,6 +39,7 @@ from numerics.experiments.relu import (
     relu_kernel,
     relu_label_feature_ratio,
 )
+from numerics.pytest_plugin import examples
 from numerics.tolerances import FEW_ULPS, RELU_E3_SYMMETRY_BAND, RELU_KERNEL_MARGIN, RHO_PAIRS_APART, eigh_rounding, p1_ratio_rounding
 from theory.gmm import CANONICAL_ALIGNED, CANONICAL_LABELS
 from theory.strategies import OFFSET, broken_relu_settings, imbalances, margins, offset_gmms, offsets, relu_architectures, seeds, variances
@@ -63,7 +64,7 @@ def _ratio(salience, rho, var, seed, architecture, omega):
 
 
 @pytest.mark.claim("E2")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(salience=visible_saliences, rho=visible_rhos, setting=broken_relu_settings(), seed=seeds())
 def test_small_variance_ratio_is_the_networks_own_prediction_not_the_linear_one(salience, rho, setting, seed):
     """var = 1e-4: lambda(phi_A) / lambda(phi_C) matches the network's own G1 prediction within
@@ -79,7 +80,7 @@ def test_small_variance_ratio_is_the_networks_own_prediction_not_the_linear_one(
 
 
 @pytest.mark.claim("P1")
-@settings(max_examples=12)
+@settings(max_examples=examples(12))
 @given(salience=visible_saliences, rho=visible_rhos, W_std=st.fractions(Fraction(1, 2), Fraction(2), max_denominator=10),
        broken=broken_relu_settings(), seed=seeds())
 def test_canonical_bias_free_prediction_is_the_linear_one_and_broken_ones_are_not(salience, rho, W_std, broken, seed):
@@ -101,7 +102,7 @@ def test_canonical_bias_free_prediction_is_the_linear_one_and_broken_ones_are_no
 
 
 @pytest.mark.claim("E2")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(salience=st.one_of(st.fractions(Fraction(1, 2), Fraction(9, 10), max_denominator=20),
                           st.fractions(Fraction(11, 10), Fraction(2), max_denominator=20)),
        rho_lo=st.fractions(HALF, Fraction(3, 4), max_denominator=20),
@@ -123,7 +124,7 @@ BROKEN_CLUSTER_DRAWS = dict(ab=margins(min_value=Fraction(1, 2), max_value=Fract
 
 
 @pytest.mark.claim("G1")
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(**BROKEN_CLUSTER_DRAWS)
 def test_cluster_spectrum_is_exact_at_zero_variance_for_broken_kernels(ab, rho, setting, seed):
     """Zero variance: every point sits on its mean, K = Z Kbar Z^T for the deep / biased kernel on the offset mixture
@@ -137,7 +138,7 @@ def test_cluster_spectrum_is_exact_at_zero_variance_for_broken_kernels(ab, rho, 
 
 
 @pytest.mark.claim("G1")
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(**BROKEN_CLUSTER_DRAWS)
 def test_cluster_spectrum_error_shrinks_with_the_variance_for_broken_kernels(ab, rho, setting, seed):
     """sigma = 0.2, 0.05, 0.0125 on one noise draw: the top-4 error of G1's prediction with the network's own Kbar
@@ -160,7 +161,7 @@ e3_variances = st.fractions(Fraction(1, 4), Fraction(16, 25), max_denominator=10
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(salience=e3_saliences, var=e3_variances, rho_lo=st.fractions(HALF, Fraction(7, 10), max_denominator=20),
        gap=st.fractions(Fraction(1, 5), Fraction(2, 5), max_denominator=20), architecture=relu_architectures(),
        omega=offsets(), seed=seeds())
@@ -178,7 +179,7 @@ def test_margin_gap_grows_with_imbalance_for_a_deep_biased_kernel_with_offset(sa
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(salience=e3_saliences, var=e3_variances, architecture=relu_architectures(), omega=offsets(), seed=seeds())
 def test_balanced_gap_stays_in_the_noise_band_with_offset(salience, var, architecture, omega, seed):
     """rho = 1/2 with an offset. The offset removes the x -> -x symmetry (P1), but NOT the mirror E3's band rests on:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments.relu import gmm_kernel_regression_margins, linearization_gap, trained_network_margins
+from numerics.pytest_plugin import examples
 from numerics.tolerances import RELU_E3_SYMMETRY_BAND, RELU_GD_MARGIN, RELU_KERNEL_MARGIN, VANISHING_VARIANCE_FIT, VANISHING_VARIANCE_POWER
 from theory.strategies import seeds
 
@@ -45,7 +46,7 @@ def _interpolates(*margins):
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(salience=saliences, var=noise_levels, rho_lo=st.fractions(HALF, Fraction(3, 4), max_denominator=20),
        gap=st.fractions(Fraction(1, 5), Fraction(2, 5), max_denominator=20), gamma=st.sampled_from([0.1, 1.0, 10.0]),
        seed=seeds())
@@ -60,7 +61,7 @@ def test_kernel_regression_margin_gap_grows_with_imbalance(salience, var, rho_lo
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(salience=saliences, var=low_noise_levels, rho=st.fractions(Fraction(7, 10), Fraction(19, 20), max_denominator=20),
        seed=seeds())
 def test_kernel_regression_margin_gap_grows_with_variance(salience, var, rho, seed):
@@ -70,7 +71,7 @@ def test_kernel_regression_margin_gap_grows_with_variance(salience, var, rho, se
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(salience=saliences, var=low_noise_levels, seed=seeds())
 def test_negative_control_balanced_training_set_has_no_gap_at_any_variance(salience, var, seed):
     """rho = 1/2: conflicting and aligned clusters are mirror images under x_b -> -x_b (the ReLU NTK is
@@ -85,7 +86,7 @@ def test_negative_control_balanced_training_set_has_no_gap_at_any_variance(salie
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(salience=saliences, rho=st.fractions(Fraction(7, 10), Fraction(19, 20), max_denominator=20), seed=seeds())
 def test_negative_control_vanishing_variance_fits_every_cluster(salience, rho, seed):
     """var -> 0: the within-cluster ridge disappears (G1) and every cluster is fitted, conflicting ones
@@ -102,7 +103,7 @@ def test_negative_control_vanishing_variance_fits_every_cluster(salience, rho, s
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=2)
+@settings(max_examples=examples(2))
 @example(rho_lo=Fraction(10, 17), seed=66568095)   # thorough run: train error 0.067 after 1500 steps (now 0.0074)
 @given(rho_lo=st.fractions(Fraction(1, 2), Fraction(3, 5), max_denominator=20), seed=seeds())
 def test_trained_network_margin_gap_grows_with_imbalance(rho_lo, seed):
@@ -119,7 +120,7 @@ def test_trained_network_margin_gap_grows_with_imbalance(rho_lo, seed):
 
 
 @pytest.mark.claim("E4")
-@settings(max_examples=1)
+@settings(max_examples=examples(1))
 @given(seed=seeds())
 def test_trained_network_approaches_its_ntk_prediction_as_width_grows(seed):
     """After 100 steps of eta = 1 / lambda_max, the trained network's test outputs against the NTK

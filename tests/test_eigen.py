@@ -19,6 +19,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from numerics import eigen
 from numerics.eigen import DEFAULT_TOL, EigenConvergenceError, LowRank, top_eigenpairs
+from numerics.pytest_plugin import examples
 from numerics.tolerances import CERTIFICATE_FACTOR, EIGEN_ANGLE_ATOL, EIGEN_REL_GAP, EIGEN_RESIDUAL, EIGEN_VALUE_RTOL, EPS, FEW_ULPS
 from theory import GMM
 
@@ -110,7 +111,7 @@ KINDS = {"eigsh": ("generic", "rank_deficient")}
 
 
 @pytest.mark.parametrize("method", ["eigh", "full", "block", "eigsh", "lobpcg"])
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), seed=seeds)
 def test_dense_routes_match_numpy(method, data, seed):
     lam, cuts = data.draw(spectra(kinds=KINDS.get(method, ("generic", "degenerate", "rank_deficient")),
@@ -124,7 +125,7 @@ def test_dense_routes_match_numpy(method, data, seed):
     check_against_numpy(A, lam, k, result)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), seed=seeds)
 def test_lobpcg_below_rank_3k_is_right_or_raises(data, seed):
     """scipy's lobpcg breaks down when rank(A) < 3 (k+1) (its trial space [X, R, P] is singular):
@@ -142,7 +143,7 @@ def test_lobpcg_below_rank_3k_is_right_or_raises(data, seed):
 
 
 @pytest.mark.parametrize("method", ["block", "eigsh"])
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), seed=seeds)
 def test_linear_operator_routes_match_numpy(method, data, seed):
     lam, cuts = data.draw(spectra(kinds=("generic", "rank_deficient"), n_min=3), label="spectrum")
@@ -153,7 +154,7 @@ def test_linear_operator_routes_match_numpy(method, data, seed):
     check_against_numpy(A, lam, k, result)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(data=st.data(), seed=seeds, block_size=st.integers(1, 3))
 def test_restarted_block_route_matches_numpy(data, seed, block_size):
     """A basis capped at 40-45 columns (instead of 300) forces thick restarts for n >= 60."""
@@ -166,7 +167,7 @@ def test_restarted_block_route_matches_numpy(data, seed, block_size):
     check_against_numpy(A, lam, k, result)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(data=st.data(), seed=seeds)
 def test_block_route_resolves_multiplicities_up_to_block_size(data, seed):
     lam, cuts = data.draw(spectra(kinds=("degenerate",), n_min=3), label="spectrum")
@@ -187,7 +188,7 @@ def factors(draw, n_max=120, r_max=12):
     return F * 10.0 ** draw(st.floats(-3, 3))
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), F=factors())
 def test_lowrank_matches_dense(data, F):
     n, r = F.shape
@@ -203,7 +204,7 @@ def test_lowrank_matches_dense(data, F):
     assert np.abs(low.values - dense.values).max() <= VALUE_RTOL * lam[0]
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(data=st.data(), F=factors(r_max=6), seed=seeds)
 def test_lowrank_pads_beyond_rank_with_orthonormal_null_vectors(data, F, seed):
     n, r = F.shape
@@ -220,7 +221,7 @@ def test_lowrank_pads_beyond_rank_with_orthonormal_null_vectors(data, F, seed):
 
 
 @pytest.mark.parametrize("method", ["eigh", "full", "block", "lobpcg"])
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(data=st.data(), seed=seeds)
 def test_tie_at_the_cut_is_flagged(method, data, seed):
     """An exact eigenspace split by the cut: gap_ok is False, values are still right. lobpcg may
@@ -619,7 +620,7 @@ def test_a_requested_tolerance_is_met_and_iterative_routes_are_seeded():
         assert np.array_equal(one.vectors, two.vectors), method
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(n=st.integers(1, 150), seed=seeds, where=st.tuples(st.floats(0, 1), st.floats(0, 1)),
        fortran=st.booleans(), plant=st.sampled_from(["asymmetry", "nan", "inf", "-inf"]))
 def test_symmetry_and_finiteness_are_checked_at_every_position(n, seed, where, fortran, plant):
@@ -644,7 +645,7 @@ def test_symmetry_and_finiteness_are_checked_at_every_position(n, seed, where, f
             top_eigenpairs(A, 1, method="eigh")
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(seed=seeds, n=st.integers(30, 80), rank=st.integers(2, 7), past=st.integers(1, 3),
        tail=st.floats(-14, -10.5), block_size=st.integers(1, 3), operator=st.booleans())
 def test_block_route_past_the_rank_of_a_tiny_tail(seed, n, rank, past, tail, block_size, operator):

@@ -12,6 +12,7 @@ from numerics.clusters import cluster_kernel, membership, predicted_eigenvalues,
 from numerics.data import canonical_counts, sample_gmm
 from numerics.experiments.relu import LABELS, canonical_sample, cluster_reduction, relu_cluster_reduction
 from numerics.kernels import linear_ntk, relu_nngp, relu_ntk
+from numerics.pytest_plugin import examples
 from numerics.tolerances import EPS, RELU_G1_SMALL_VARIANCE, RELU_G1_VARIANCE_ORDER
 from theory import cluster_kernel as theory_ck
 from theory import linear
@@ -58,7 +59,7 @@ def test_compression_interlaces_below_the_gram_spectrum(ab, rho, var, dim, seed,
     assert np.all(ritz <= gram + _rounding(K))
 
 
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(ab=margins(min_value=Fraction(1, 2), max_value=Fraction(2)), rho=imbalances(max_rho=Fraction(9, 10)),
        seed=seeds())
 def test_error_shrinks_with_the_within_cluster_variance(ab, rho, seed):

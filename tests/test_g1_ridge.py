@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from numerics.checks import ridge_outputs_within_order
 from numerics.clusters import ridge_cluster_outputs
 from numerics.experiments.relu import LABELS, ridge_outputs
+from numerics.pytest_plugin import examples
 from numerics.tolerances import RIDGE_FORMULA_ROUNDING
 from theory.strategies import seeds
 
@@ -42,7 +43,7 @@ def _runs(alpha, beta, rho, noise, seed):
     return out
 
 
-@settings(max_examples=3, phases=NO_SHRINK)
+@settings(max_examples=examples(3), phases=NO_SHRINK)
 @given(alpha=st.fractions(Fraction(1, 2), Fraction(3, 2), max_denominator=10),
        beta=st.fractions(Fraction(1, 2), Fraction(3, 2), max_denominator=10),
        rho=st.fractions(Fraction(7, 10), Fraction(9, 10), max_denominator=20),

@@ -11,6 +11,7 @@ from numerics import checks
 from numerics.experiments.linear import deep_linear_width_convergence, one_layer_ntk_error
 from numerics.kernels import empirical_ntk, ntk_operator, ntk_vector_product
 from numerics.models import DeepLinear
+from numerics.pytest_plugin import examples
 from numerics.tolerances import NEGATIVE_CONTROL_FACTOR, STRATEGY_AGREEMENT
 from theory.strategies import seeds
 
@@ -84,7 +85,7 @@ def test_auto_method_is_the_jacobian_route_for_linear_models():
     assert torch.equal(empirical_ntk(model, X), empirical_ntk(model, X, method="jacobian"))
 
 
-@settings(max_examples=3)
+@settings(max_examples=examples(3))
 @given(seed=seeds(), depth=st.sampled_from([2, 3]))
 def test_deep_linear_ntk_converges_at_rate_one_over_sqrt_width(seed, depth):
     """Widths 16x apart, 4 seeds averaged (docs/theory.md: the error itself is random).

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.checks import within_concentration_bound
 from numerics.experiments.linear import exact_design_spectrum, sampled_spectrum
+from numerics.pytest_plugin import examples
 from numerics.tolerances import CONCENTRATION_DELTA, davis_kahan_rounding
 from theory import GMM
 from theory.strategies import canonical_gmms, orthogonal_gmms, seeds
@@ -35,7 +36,7 @@ def test_sampled_spectrum_is_within_the_fourth_moment_bound(gmm, n, seed):
     assert check.ok, check.detail
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(seed=seeds())
 def test_negative_control_forgetting_the_variance_breaks_the_bound(seed):
     """Power: at n = 10^6 the bound (0.03) is far below the s^2 = 1 that a noiseless theory misses."""
@@ -49,7 +50,7 @@ def test_negative_control_forgetting_the_variance_breaks_the_bound(seed):
     assert not wrong.ok, wrong.detail
 
 
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(ab=st.sampled_from([(1, sp.Rational(13, 10)), (1, 1), (sp.Rational(1, 5), sp.Rational(1, 5))]),
        rho=st.sampled_from([sp.Rational(1, 2), sp.Rational(9, 10)]), seed=seeds())
 def test_negative_control_the_variance_used_as_a_standard_deviation_breaks_the_bound(ab, rho, seed):

@@ -21,6 +21,7 @@ from numerics.experiments.margins import kernel_margins, linear_margins, linear_
 from numerics.experiments.relu import canonical_sample
 from numerics.kernels import linear_ntk, relu_ntk
 from numerics.margin_control import METHODS, kkt_residuals, svm_on_gram
+from numerics.pytest_plugin import examples
 from numerics.settings import VAR_RELU_E3
 from theory.reweighting import vs_balancing_exponent
 from theory.strategies import seeds
@@ -137,7 +138,7 @@ def test_group_terms_favour_the_rare_groups(data):
 
 
 # ---- the hard-margin SVM ---------------------------------------------------------------------------
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(seed=seeds(), rho=RHO, ratio=RATIOS)
 def test_svm_is_hard_margin_and_a_small_c_is_not(seed, rho, ratio):
     """SVC(kernel="precomputed", C=SVM_HARD_C) passes the hard-margin KKT check, through the origin with the linear
@@ -161,7 +162,7 @@ def _fails(check):
 
 
 # ---- M1: every method keeps the gap ------------------------------------------------------------------
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(rhos=st.tuples(RHO, RHO), salience=SALIENCE, s2=S2, ratio=RATIOS, seed=seeds())
 def test_every_method_keeps_the_gap_growing_with_rho(rhos, salience, s2, ratio, seed):
     """M1: squared loss to gamma y (equal training margins), the hard-margin SVM, long logistic, importance-weighted
@@ -181,7 +182,7 @@ def test_every_method_keeps_the_gap_growing_with_rho(rhos, salience, s2, ratio, 
     assert check.ok, check.detail
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(salience=SALIENCE, s2=S2, ratio=RATIOS, seed=seeds())
 def test_every_method_is_balanced_at_half_and_leaves_the_band_at_09(salience, s2, ratio, seed):
     """M1 negative control with power: at rho = 1/2 (mirror symmetry) every method's normalized gap is within
@@ -194,7 +195,7 @@ def test_every_method_is_balanced_at_half_and_leaves_the_band_at_09(salience, s2
     assert check.ok, check.detail
 
 
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(rho=st.fractions(Fraction(3, 5), Fraction(9, 10), max_denominator=20), salience=SALIENCE, s2=S2,
        ratio=RATIOS, seed=seeds(),
        factor=st.one_of(st.fractions(Fraction(1, 4), Fraction(1, 2)), st.fractions(Fraction(3, 2), Fraction(2))))
@@ -213,7 +214,7 @@ def test_vs_limit_keeps_or_reverses_the_preference_at_gamma_star(rho, salience, 
     assert check.ok, check.detail
 
 
-@settings(max_examples=2)
+@settings(max_examples=examples(2))
 @given(seed=seeds())
 def test_kernel_methods_keep_the_gap_with_the_relu_ntk(seed):
     """M1 with the two-layer ReLU NTK as the kernel (n = 200 > d = 20, var 0.36): from rho = 1/2 to 0.9 (pairs at least

@@ -31,6 +31,7 @@ from numerics.experiments.resnet import DigitsSetting, network, train_and_test
 from numerics.margin_control import METHODS, kkt_residuals, svm_on_gram, train_linear
 from numerics.models import OneLayerLinear
 from numerics.network_margins import train_network
+from numerics.pytest_plugin import examples
 from numerics.report.margins import RESNET_QUICK, RESNET_STEPS
 from numerics.settings import VAR_RELU_E3
 from numerics.structured_ntk import structured_gram
@@ -46,7 +47,7 @@ THOROUGH = settings.default.max_examples > 50
 
 
 # ---- the trainer ---------------------------------------------------------------------------------
-@settings(max_examples=2)
+@settings(max_examples=examples(2))
 @given(seed=seeds())
 def test_network_trainer_is_gradient_descent_through_backpropagation(seed):
     """train_network on f = w.x from a RANDOM w_0 (OneLayerLinear(seed)) trains the centred output (w - w_0).x with
@@ -150,7 +151,7 @@ THOROUGH_RESNET_STEPS = 3 * RESNET_STEPS
 
 
 @pytest.mark.skipif(not THOROUGH, reason="thorough profile only (about half a minute per seed)")
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(seed=seeds())
 @example(seed=553726)
 def test_trained_resnet_keeps_the_gap(seed):
@@ -163,7 +164,7 @@ def test_trained_resnet_keeps_the_gap(seed):
 
 
 @pytest.mark.skipif(not THOROUGH, reason="thorough profile only (a few minutes)")
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(seed=seeds(), salience=st.fractions(Fraction(4, 5), Fraction(2), max_denominator=10),
        var=st.fractions(Fraction(1, 4), Fraction(1, 2), max_denominator=20),
        rho=st.fractions(Fraction(9, 10), Fraction(19, 20), max_denominator=20))
@@ -187,7 +188,7 @@ def _bounds(sweep, n):
             for k, c, r in zip(sweep.kkt, sweep.condition, sweep.ratios)]
 
 
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(seed=seeds(), rho=st.fractions(Fraction(1, 2), Fraction(9, 10), max_denominator=10),
        var=st.fractions(Fraction(1, 4), Fraction(1), max_denominator=20))
 def test_support_vectors_proliferate_and_then_the_svm_is_the_interpolant(seed, rho, var):

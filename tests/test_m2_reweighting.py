@@ -22,6 +22,7 @@ from numerics.experiments.linear import to_floats
 from numerics.experiments.margins import SQUARED, WEIGHTED_SQUARED, adjustment_pair, linear_sample, reweighting_path
 from numerics.kernels import linear_ntk
 from numerics.margin_control import METHODS, step_size, train_kernel, train_linear
+from numerics.pytest_plugin import examples
 from theory import GMM, linear
 from theory import reweighting as rw
 from theory.strategies import seeds
@@ -75,7 +76,7 @@ def test_tempered_weights_interpolate_the_imbalance(rho, a):
     assert check.ok, check.detail
 
 
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(rho=st.sampled_from([Fraction(7, 10), Fraction(4, 5), Fraction(9, 10)]),
        salience=st.sampled_from([Fraction(3, 5), Fraction(13, 10), Fraction(2)]),
        var=st.sampled_from([Fraction(1, 4), Fraction(1, 2), Fraction(1)]))
@@ -107,7 +108,7 @@ def test_weighted_gradient_descent_in_the_population_has_no_bias_weight(rho, sal
 
 
 # ---- interpolation regime ---------------------------------------------------------------------------
-@settings(max_examples=3)
+@settings(max_examples=examples(3))
 @given(seed=seeds(), n=st.sampled_from([20, 40]), ratio=RATIOS)
 def test_gradient_descent_on_w_stays_in_the_row_space(seed, n, ratio):
     """Gradient descent on w in R^d (train_linear) equals kernel gradient descent on K = X X^T (train_kernel) with
@@ -126,7 +127,7 @@ def test_gradient_descent_on_w_stays_in_the_row_space(seed, n, ratio):
     assert check.ok, check.detail
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(rho=st.fractions(Fraction(3, 5), Fraction(9, 10), max_denominator=20), salience=SALIENCE, s2=S2, ratio=RATIOS,
        seed=seeds())
 def test_reweighting_acts_only_before_convergence_in_interpolation(rho, salience, s2, ratio, seed):
@@ -148,7 +149,7 @@ def test_reweighting_acts_only_before_convergence_in_interpolation(rho, salience
 
 
 # ---- separable data: additive vs multiplicative ------------------------------------------------------
-@settings(max_examples=1)
+@settings(max_examples=examples(1))
 @given(seed=seeds())
 def test_additive_adjustment_vanishes_multiplicative_persists(seed):
     """Logistic gradient descent on separable data (linear, n = 40, d = 400, rho = 0.9): the logit-adjusted run's

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.experiments.multiclass import DEFAULT, margins_vs_imbalance, multiclass_margin
 from numerics.multiclass_digits import multiclass_digits
+from numerics.pytest_plugin import examples
 from numerics.tolerances import MULTICLASS_BALANCE_BAND, MULTICLASS_CONTRAST, MULTICLASS_RHO_APART, MULTICLASS_TRAIN_MARGIN
 from theory.strategies import seeds
 
@@ -57,7 +58,7 @@ def test_conflicting_margins_fall_and_the_gap_grows_with_rho(rho_lo, step, contr
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(contrast=contrasts, digits=st.sampled_from(TRIPLES + ((0, 1),)), seed=seeds())
 def test_gap_at_one_over_k_is_within_seed_noise_and_leaves_it_at_nine_tenths(contrast, digits, seed):
     """Negative control: at rho = 1/K the gap is zero in expectation (channel-permutation symmetry) and within
@@ -71,7 +72,7 @@ def test_gap_at_one_over_k_is_within_seed_noise_and_leaves_it_at_nine_tenths(con
 
 
 @pytest.mark.claim("E3")
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(rho_lo=st.fractions(Fraction(1, 3), Fraction(1, 2), max_denominator=12), seed=seeds())
 def test_without_colour_the_margins_do_not_move_and_the_trend_rule_fails(rho_lo, seed):
     """Negative control with the mechanism removed: at contrast 0 every colour is the palette's mean, the training

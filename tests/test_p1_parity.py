@@ -21,6 +21,7 @@ from numerics.checks import all_of, p1_odd_part_exact, p1_odd_part_linear, p1_od
 from numerics.experiments.relu import relu_width_convergence
 from numerics.kernels import relu_nngp, relu_ntk
 from numerics.models import ReLUMLP, TwoLayerReLU
+from numerics.pytest_plugin import examples
 from theory.parity import W_STD, depth_one_odd_coefficients, odd_cubic_coefficient
 from theory.strategies import seeds
 
@@ -113,7 +114,7 @@ WIDTH_SETTINGS = [(1, 1.0, 0.5), (2, 1.0, 0.0), (2, 1.5, 0.5), (3, 1.0, 0.0)]
 
 @pytest.mark.claim("R1")
 @pytest.mark.parametrize("depth, W_std, b_std", WIDTH_SETTINGS)
-@settings(max_examples=2)
+@settings(max_examples=examples(2))
 @given(seed=seeds())
 def test_relu_mlp_ntk_converges_to_the_deep_kernel(depth, W_std, b_std, seed):
     """docs/theory.md: the empirical NTK (method "jacobian") of ReLUMLP tends to relu_ntk(depth, W_std, b_std):

@@ -13,6 +13,7 @@ from numerics import checks
 from numerics.experiments.relu import relu_width_convergence, strategy_disagreement
 from numerics.kernels import empirical_ntk, relu_nngp, relu_ntk
 from numerics.models import OneLayerLinear, TwoLayerReLU
+from numerics.pytest_plugin import examples
 from numerics.tolerances import (
     CLOSED_FORM_ROUNDING,
     EIGEN_RESIDUAL,
@@ -73,7 +74,7 @@ def test_hand_derived_values_at_right_and_straight_angles(seed, d, scale):
     assert abs(relu_nngp(straight)[0, 1]) <= rounding and abs(relu_ntk(straight)[0, 1]) <= rounding
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(theta=st.floats(0, np.pi), ratio=st.floats(0.2, 5), d=st.integers(2, 10))
 def test_formula_equals_one_dimensional_quadrature(theta, ratio, d):
     """An independent algorithm: in polar coordinates of the 2-D Gaussian (u, v) = (cos phi,
@@ -182,7 +183,7 @@ def test_every_empirical_strategy_agrees_to_rounding(seed, n, n2, d, width):
 
 
 @given(seed=seeds())
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 def test_factorized_strategy_agrees_in_float32(seed):
     """float32: relative error of a sum of width terms ~ sqrt(width) eps32 ~ 3e-6 at width 512."""
     X = torch.tensor(_inputs(seed, 12, 16), dtype=torch.float32)
@@ -205,7 +206,7 @@ def test_antisymmetric_init_has_zero_output_and_the_half_width_ntk(seed, d, half
     assert torch.max(torch.abs(K2 - K1)) <= STRATEGY_AGREEMENT * torch.max(torch.abs(K1))
 
 
-@settings(max_examples=3)
+@settings(max_examples=examples(3))
 @given(seed=seeds())
 def test_empirical_ntk_converges_at_rate_one_over_sqrt_width(seed):
     """Widths 16x apart, 8 seeds averaged (docs/theory.md: the error is random; measured spread of the

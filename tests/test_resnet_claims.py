@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.clusters import cluster_kernel, predicted_eigenvalues
 from numerics.experiments import resnet as ex
+from numerics.pytest_plugin import examples
 from numerics.structured_ntk import structured_gram
 from numerics.tolerances import (
     RESNET_ACCURACY_PAIRS_APART,
@@ -44,7 +45,7 @@ def small_seeds():
 
 # ---- G1 ----------------------------------------------------------------------------------------
 @pytest.mark.claim("G1")
-@settings(max_examples=2, phases=NO_SHRINK)
+@settings(max_examples=examples(2), phases=NO_SHRINK)
 @given(seed=small_seeds(), rho=st.sampled_from([Fraction(7, 10), NINE_TENTHS]))
 def test_g1_cluster_kernel_predicts_the_top_eigenvalues_as_variance_shrinks(seed, rho):
     """Clusters = (label, colour). Images pulled towards their cluster mean by t: at t = 0 the top-4
@@ -83,7 +84,7 @@ def test_g1_negative_control_wrong_clusters_do_not_predict():
 
 # ---- E2 ----------------------------------------------------------------------------------------
 @pytest.mark.claim("E2")
-@settings(max_examples=4, phases=NO_SHRINK)
+@settings(max_examples=examples(4), phases=NO_SHRINK)
 @given(seed=small_seeds(), rho_lo=st.fractions(HALF, Fraction(7, 10), max_denominator=20),
        gap=st.fractions(Fraction(1, 5), Fraction(2, 5), max_denominator=20))
 def test_e2_aligned_feature_gains_over_conflicting_as_rho_grows(seed, rho_lo, gap):
@@ -111,7 +112,7 @@ def test_e2_negative_control_no_preference_at_rho_one_half(seed):
 
 # ---- E3 ----------------------------------------------------------------------------------------
 @pytest.mark.claim("E3")
-@settings(max_examples=4, phases=NO_SHRINK)
+@settings(max_examples=examples(4), phases=NO_SHRINK)
 @given(seed=small_seeds(), rho_lo=st.fractions(HALF, Fraction(3, 5), max_denominator=20),
        gap=st.fractions(Fraction(3, 10), Fraction(9, 20), max_denominator=20),
        gamma=st.sampled_from([Fraction(1, 10), Fraction(1), Fraction(10)]))

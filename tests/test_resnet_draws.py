@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments import resnet as ex
+from numerics.pytest_plugin import examples
 from numerics.tolerances import (
     RESNET_DRAW_CONTRAST,
     RESNET_DRAW_JITTER_MAX,
@@ -44,7 +45,7 @@ def drawn_setting(contrast, noise, jitter, pair):
 
 # ---- G1: exact at zero within-cluster variance, converging as it shrinks, at ANY contrast -----------------
 @pytest.mark.claim("G1")
-@settings(max_examples=3, phases=NO_SHRINK, deadline=None)
+@settings(max_examples=examples(3), phases=NO_SHRINK, deadline=None)
 @given(seed=small_seeds(), rho=st.fractions(HALF, Fraction(19, 20), max_denominator=20),
        contrast=st.fractions(0, 1, max_denominator=10), noise=st.fractions(0, RESNET_DRAW_NOISE_MAX, max_denominator=20),
        jitter=st.fractions(0, RESNET_DRAW_NOISE_MAX, max_denominator=20),
@@ -61,7 +62,7 @@ def test_g1_exact_at_zero_variance_and_converges_across_draws(seed, rho, contras
 # ---- E2 and E3 inside the measured range ------------------------------------------------------------------
 @pytest.mark.claim("E2")
 @pytest.mark.claim("E3")
-@settings(max_examples=4, phases=NO_SHRINK, deadline=None)
+@settings(max_examples=examples(4), phases=NO_SHRINK, deadline=None)
 @given(seed=small_seeds(), rho_lo=st.fractions(HALF, Fraction(3, 5), max_denominator=20),
        gap=st.fractions(RHO_PAIRS_APART, Fraction(2, 5), max_denominator=20),
        contrast=st.fractions(*RESNET_DRAW_CONTRAST, max_denominator=20),

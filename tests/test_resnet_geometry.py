@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from numerics.checks import same_geometry
 from numerics.models import resnet18
+from numerics.pytest_plugin import examples
 
 pytestmark = pytest.mark.claim("E2")
 
@@ -81,7 +82,7 @@ def test_224_gives_torchvisions_feature_map_sizes():
     assert check.ok, check.detail
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(height=st.integers(17, 80), width=st.integers(17, 80))
 def test_feature_map_sizes_follow_the_conv_arithmetic_at_any_input_size(height, width):
     """Odd, even and non-square inputs (odd sizes expose a wrong pad: floor((L + 2p - k)/s) + 1 then
@@ -146,7 +147,7 @@ def _monotone_network():
     return model
 
 
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(height=st.integers(60, 130), width=st.integers(60, 130), data=st.data())
 def test_one_pixel_changes_exactly_its_receptive_field_at_every_stage(height, width, data):
     """Perturb input pixel (i, j): the changed outputs of each stage are exactly the rectangle of positions

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from numerics.colored_digits import cluster_counts, colored_digits, pool_sizes
 from numerics.kernels import empirical_ntk
 from numerics.models import resnet18
+from numerics.pytest_plugin import examples
 from numerics.tolerances import CLOSED_FORM_ROUNDING, IMAGE_ROUNDING, NEGATIVE_CONTROL_FACTOR, UNIFORM_MAX_GAP
 from theory.strategies import seeds
 
@@ -61,7 +62,7 @@ def test_width_64_is_torchvisions_resnet18_exactly():
     assert spec_params == TORCHVISION_PARAMETERS
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(width=st.integers(1, 12), num_classes=st.integers(1, 5), in_channels=st.integers(1, 4))
 def test_width_scales_every_stage(width, num_classes, in_channels):
     model = resnet18(num_classes, width, in_channels, seed=0)
@@ -87,7 +88,7 @@ def test_init_follows_torchvisions_rules():
 
 
 @given(seed=st.integers(0, 2**31 - 1))
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 def test_init_is_deterministic_and_leaves_global_rng_alone(seed):
     state = torch.get_rng_state()
     a, b = resnet18(1, 4, seed=seed), resnet18(1, 4, seed=seed)
@@ -98,7 +99,7 @@ def test_init_is_deterministic_and_leaves_global_rng_alone(seed):
     assert not torch.equal(a.conv1.weight, c.conv1.weight)
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(seed=seeds(), n=st.integers(2, 6))
 def test_eval_mode_output_depends_on_own_input_only(seed, n):
     """Same input twice gives the same output, and a sample's output does not depend on the rest of
@@ -139,7 +140,7 @@ def test_resnet18_bad_input(kwargs, error, match):
 
 
 # ---- colored digits ---------------------------------------------------------------------------
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(seed=seeds(), n=st.integers(1, 200), rho=st.fractions(0, 1, max_denominator=40))
 def test_colored_digits_exact_counts_and_determinism(seed, n, rho):
     data = colored_digits(n, rho, seed=seed)
@@ -167,7 +168,7 @@ def test_colored_digits_train_and_test_never_share_an_image():
     assert torch.cdist(shapes["test"], shapes["test"], compute_mode=exact).diagonal().max() <= IMAGE_ROUNDING
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(seed=seeds(), contrast=st.floats(0.05, 1.0))
 def test_colour_is_the_bias_attribute(seed, contrast):
     """At zero noise and jitter, red minus green = contrast * b * g with g >= 0: its sign over the image

@@ -11,6 +11,7 @@ from torch import nn
 from numerics.eigen import top_eigenpairs
 from numerics.kernels import empirical_ntk
 from numerics.models import resnet18
+from numerics.pytest_plugin import examples
 from numerics.structured_ntk import GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
 from numerics.tolerances import EIGEN_VALUE_RTOL, NEGATIVE_CONTROL_FACTOR, RESNET_NTK_FLOAT32, RESNET_NTK_FLOAT64, davis_kahan_rounding
 from numerics.validation import check_ntk_inputs
@@ -53,7 +54,7 @@ VARIANTS = {
 }
 
 
-@settings(max_examples=4)
+@settings(max_examples=examples(4))
 @given(seed=seeds(), n=st.integers(1, 5), width=st.sampled_from([2, 4]), channels=st.sampled_from([1, 3]),
        size=st.sampled_from([16, 20]), cross=st.booleans())
 def test_every_strategy_equals_per_sample_gradients(seed, n, width, channels, size, cross):
@@ -93,7 +94,7 @@ def test_float32_structured_gram_matches_float64():
     assert torch.linalg.norm(K32 - K64) / torch.linalg.norm(K64) <= RESNET_NTK_FLOAT32
 
 
-@settings(max_examples=3)
+@settings(max_examples=examples(3))
 @given(seed=seeds(), method=st.sampled_from(["block", "eigsh"]))
 def test_matrix_free_top_eigenpairs_equal_the_dense_gram(seed, method):
     """Matrix-free (vjp/jvp operator, K never formed) against eigh of the structured Gram: eigenvalues

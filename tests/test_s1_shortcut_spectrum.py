@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.data import MixtureArrays
 from numerics.experiments.linear import aligned_direction_sin, spectrum_vs_imbalance
+from numerics.pytest_plugin import examples
 from numerics.settings import RHO_SWEEP
 from numerics.tolerances import CLOSED_FORM_ROUNDING, DEGENERATE_GAP, DIRECTION_ROUNDING
 from theory import GMM, linear
@@ -108,7 +109,7 @@ def test_control_equal_weights_give_no_ordering_by_alignment(norm, var):
 
 
 @pytest.mark.claim("S1")
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(ab=margins(), var=variances(), seed=seeds())
 def test_spectrum_sweep_of_the_report_rises_and_falls_with_rho(ab, var, seed):
     """The report's S1 experiment (spectrum_vs_imbalance over the rho sweep): closed-form eig_+ rises and

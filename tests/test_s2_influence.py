@@ -16,6 +16,7 @@ from numerics.experiments.linear_training import (
     sampled_weights,
     trained_weights_on_design,
 )
+from numerics.pytest_plugin import examples
 from numerics.tolerances import CONCENTRATION_DELTA, DEEP_GD_STOPPING, DIRECTION_ROUNDING, GD_BOUND_ROUNDING, GD_STOPPING
 from theory import GMM, linear
 from theory.gmm import aligned_fraction
@@ -76,14 +77,14 @@ def test_control_w_bias_vanishes_without_imbalance_or_core_variance():
     assert sp.simplify(w_bias.subs(p, sp.Rational(1, 2))) != 0            # the control has power
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(gmm=well_conditioned)
 def test_gradient_descent_reaches_the_sympy_weights_on_exact_designs(gmm):
     check = checks.reaches_trained_weights(trained_weights_on_design(gmm, rtol=GD_STOPPING))
     assert check.ok, check.detail
 
 
-@settings(max_examples=3)
+@settings(max_examples=examples(3))
 @given(gmm=well_conditioned, depth=st.sampled_from([2, 3]), seed=st.integers(0, 1000))
 def test_deep_linear_networks_reach_w_inf_and_move_less_as_width_grows(gmm, depth, seed):
     """The end-to-end weights converge to w_inf at every width (the loss is convex in them and the
@@ -96,7 +97,7 @@ def test_deep_linear_networks_reach_w_inf_and_move_less_as_width_grows(gmm, dept
     assert check.ok, check.detail
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(ab=margins(max_value=Fraction(2)), rho=st.fractions(Fraction(1, 2), Fraction(19, 20), max_denominator=20),
        var=st.fractions(Fraction(1, 2), Fraction(2), max_denominator=100),
        n=st.integers(200_000, 1_000_000), seed=seeds())
@@ -111,7 +112,7 @@ def test_sampled_least_squares_weights_are_within_the_concentration_bound(ab, rh
     assert check.ok, check.detail
 
 
-@settings(max_examples=6)
+@settings(max_examples=examples(6))
 @given(ab=st.sampled_from([(1, Fraction(13, 10)), (1, 1), (Fraction(1, 5), Fraction(1, 5))]), seed=seeds())
 def test_negative_control_the_variance_used_as_a_standard_deviation_breaks_the_weight_bound(ab, seed):
     """Power against a wrong noise scale: s^2 = 1/4 sampled with standard deviation 1/4 (the variance)
@@ -164,7 +165,7 @@ def test_trained_bias_weight_grows_with_core_variance_numerically(ab, p, lo, ste
     assert w_lo[1] > 0 if lo > 0 else abs(w_lo[1]) <= DIRECTION_ROUNDING      # s_c^2 = 0: w_bias = 0 (N1)
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(alpha=strengths(max_value=Fraction(2)), salience=st.fractions(Fraction(6, 5), 3, max_denominator=10),
        p=st.fractions(Fraction(3, 4), Fraction(19, 20), max_denominator=20),
        eps=st.fractions(Fraction(1, 20), Fraction(1, 2), max_denominator=40), side=st.sampled_from([-1, 1]))

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.data import canonical_counts, sample_gmm
 from numerics.experiments.linear_training import cluster_margins, feature_energy_ratio, interpolation
+from numerics.pytest_plugin import examples
 from numerics.tolerances import INTERPOLATION_MARGIN, RHO_PAIRS_APART, RIDGE_CONSTANT, SVM_DIRECTION, SVM_MIN_NORM_COSINE
 from numerics.training import hard_margin_svm, kernel_regression
 from theory import GMM
@@ -72,7 +73,7 @@ def _interpolate(rho, seed, gamma=1.0):
     return interpolation(ALPHA, BETA, rho, S2 * N / D, n=N, d=D, seed=seed, gamma=gamma)
 
 
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(rho=st.fractions(Fraction(11, 20), Fraction(19, 20), max_denominator=20), seed=seeds(),
        gamma=target_scales())
 def test_every_training_margin_is_gamma_but_conflicting_points_get_less(rho, seed, gamma):
@@ -87,7 +88,7 @@ def test_every_training_margin_is_gamma_but_conflicting_points_get_less(rho, see
     assert check.ok, check.detail
 
 
-@settings(max_examples=8)
+@settings(max_examples=examples(8))
 @given(rhos=st.tuples(st.fractions(Fraction(1, 2), Fraction(19, 20), max_denominator=20),
                       st.fractions(Fraction(1, 2), Fraction(19, 20), max_denominator=20)), seed=seeds())
 def test_margin_gap_grows_as_the_imbalance_grows(rhos, seed):
@@ -103,7 +104,7 @@ def test_margin_gap_grows_as_the_imbalance_grows(rhos, seed):
     assert check.ok, check.detail
 
 
-@settings(max_examples=2)
+@settings(max_examples=examples(2))
 @given(seed=seeds())
 def test_ridge_formula_error_shrinks_like_sqrt_n_over_d(seed):
     """docs/theory.md: error ~ sqrt(n/d), i.e. 4x smaller from d/n = 5 to d/n = 80. The error of one

@@ -23,6 +23,7 @@ from sympy import Rational, Symbol
 from numerics import checks
 from numerics.cli import main
 from numerics.data import MixtureArrays
+from numerics.pytest_plugin import examples
 from numerics.tolerances import CLOSED_FORM_ROUNDING
 from theory import GMM, exact, linear
 from theory.strategies import canonical_gmms, free_gmms, general_gmms, multiclass_gmms, offset_gmms, orthogonal_gmms
@@ -237,7 +238,7 @@ def test_any_short_decimal_float_round_trips_to_its_decimal(digits, exponent):
 NAMESPACE = {"GMM": GMM, "Rational": Rational, "Symbol": Symbol}
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(gmm=st.one_of(canonical_gmms(dim=3, per_attribute=True), orthogonal_gmms(), offset_gmms(),
                      general_gmms(), free_gmms(), multiclass_gmms()))
 def test_repr_rebuilds_an_equal_gmm(gmm):

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.experiments import training_drift as td
+from numerics.pytest_plugin import examples
 from numerics.settings import ALPHA, BETA, RHO_IMBALANCED, VAR_RELU_E2
 
 WIDTHS = (64, 256, 1024)
@@ -48,7 +49,7 @@ def test_kernel_drift_negative_control_wrong_initial_kernel():
 
 
 @pytest.mark.claim("E4")
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), scale=st.fractions(Fraction(1, 100), Fraction(100), max_denominator=100))
 def test_alignment_is_scale_free_and_bounded(seed, scale):
     """A(cK, g) = A(K, g) and |A| <= 1 for a PSD Gram K and any target g (kernels before and after training
