@@ -46,23 +46,23 @@ probe's B + 1 columns count in ``matvecs``; when eigsh is taken they are its ove
 b = 2.  ``block_size`` given: block.  The choice depends on a timing, so two runs may take different
 routes (both certified); pass ``method`` for a reproducible route.
 
-Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...] (block
-Lanczos with full reorthogonalisation).  Each new product A Q_j is projected in a first pass on the
-columns it couples to -- the previous block and its own (all columns after a (re)start) --, because
-Q_i^T A Q_j = (A Q_i)^T Q_j = 0 for i < j - 1 (A Q_i lies in the span of the blocks up to Q_{i+1});
-a second pass projects it off all of Q; each pass is followed by a Cholesky QR (CholeskyQR2, BLAS-3
-only; Householder QR when the block is too ill-conditioned for it; directions that vanish, i.e. an
-invariant subspace, are replaced by random ones, and from then on the first pass covers all of Q).
-Every step costs one BLAS-3 product A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of the
-block-tridiagonal H = Q^T A Q, extended by the new block's coupling (the first pass's coefficients;
-the couplings that vanish are set to 0).  Ritz pairs (theta_i, x_i = Q y_i) have residuals
-||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||, computed from the stored products; a step
-first screens them with the Krylov relation's b x b estimate (``_block``) and forms Q y_i, (A Q) y_i
-only when that passes.  It stops when the top k explicit residuals are <= tol |theta_1|.  Where the
-time goes (n = 4096 ReLU-NTK, top-10, 231 columns, one thread, about 0.19-0.20 s): the products
-A @ Q_j and the certificate at their GEMM floor, about 2/3; the symmetry check of A (one tiled pass,
-_max_asymmetry) about 1/10; orthogonalisation about 1/10; Rayleigh-Ritz (11 eigh of H up to
-220 x 220) about 1/20; the rest the remainder (benchmarks/test_bench_eigen.py prints time / floor).
+Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...]
+(each new block projected off Q twice, each projection followed by a Cholesky QR -- CholeskyQR2,
+BLAS-3 only; Householder QR when the block is too ill-conditioned for it; directions that vanish,
+i.e. an invariant subspace, are replaced by random ones).  Every step costs one BLAS-3 product
+A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of H = Q^T A Q, extended by the new block's
+rows and columns only (Q^T A Q_j, which the first projection needs anyway).  Ritz pairs
+(theta_i, x_i = Q y_i) have residuals ||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||,
+computed from the stored products; a step first screens them with the Krylov relation's b x b
+estimate (``_block``) and forms Q y_i, (A Q) y_i only when that passes.  It stops when the top k
+explicit residuals are <= tol |theta_1|.  Where the time goes (n = 4096 ReLU-NTK, top-10, 231
+columns, one thread, about 0.20 s): the products A @ Q_j and the certificate at their GEMM floor,
+about 2/3; the symmetry check of A (_max_asymmetry, one tiled pass) about 1/10; orthogonalisation
+(both passes against all of Q) about 1/8; Rayleigh-Ritz (11 eigh of H up to 220 x 220) about 1/20
+(benchmarks/test_bench_eigen.py prints time / floor).  A first pass against the previous block only
+(block Lanczos: Q_i^T A Q_j vanishes for i < j - 1 in exact arithmetic) saved 0.007 s there but
+lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that is kept,
+not replaced): the couplings it drops are rounding amplified by that breakdown, not O(eps ||A||).
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
@@ -497,14 +497,10 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
     """Thick-restarted block Krylov with full reorthogonalisation, block size b (module docstring);
     ``start``: (V, A V), the first block (orthonormal n x b) with its product, when the caller has them.
 
-    Window.  The first projection of W_j = A Q_j covers the columns from ``lo``: the previous block and
-    Q_j itself, or every column after a start, a restart or a replaced direction; H's entries outside
-    the window are set to 0 (they are Q_i^T A Q_j = O(eps ||A||), module docstring).
-
-    Residual screen.  With W = A Q and Z = W_last - Q_win (Q_win^T W_last) (the next block before it
-    is orthonormalised), A Q = Q H + Z E^T holds to rounding, E^T selecting the last block: every
-    earlier block's product lies in the span of the blocks up to its successor, and a thick restart
-    keeps that (A X = X Theta + Z Y_last).  So the Ritz residual ||A Q y - theta Q y|| = ||Z y_last||,
+    Residual screen.  With W = A Q and Z = W_last - Q (Q^T W_last) (the next block before it is
+    orthonormalised), A Q = Q H + Z E^T holds to rounding, E^T selecting the last block: every earlier
+    block's product lies in the span of the blocks up to its successor, and a thick restart keeps
+    that (A X = X Theta + Z Y_last).  So the Ritz residual ||A Q y - theta Q y|| = ||Z y_last||,
     from the b x b Gram Z^T Z that the Cholesky QR forms anyway.  The explicit residual (the n x m
     products Q Y and W Y) is computed only when that estimate passes, or at a restart, and it alone
     decides convergence.  Once a vanishing direction was replaced by a random one the relation no
@@ -514,23 +510,22 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
     keep = max(q, (mmax - b) // 2)
     # column-major, so that Q[:, :m] and W[:, :m] are contiguous for the BLAS
     Q, W, H = np.empty((n, mmax), order="F"), np.empty((n, mmax), order="F"), np.zeros((mmax, mmax))
-    m, lo, exact = 0, 0, True
+    m, exact = 0, True
     block, product = start if start is not None else (_extend(Q[:, :0], rng.standard_normal((n, b)), rng), None)
     for _ in range(_MAX_BLOCK_STEPS):
         m2 = m + block.shape[1]
         Q[:, m:m2], W[:, m:m2] = block, (op(block) if product is None else product)
         product = None
         with one_thread():
-            h = _dot(Q[:, lo:m2].T, W[:, m:m2])          # coupling to columns lo.. (docstring: window)
-            H[:lo, m:m2], H[m:m2, :lo] = 0.0, 0.0
-            H[lo:m2, m:m2], H[m:m2, lo:m] = h, h[:m - lo].T
-            H[m:m2, m:m2] = (h[m - lo:] + h[m - lo:].T) / 2
-            window, lo, m, last = lo, m, m2, W[:, m:m2][:, :n - m2]
+            h = _dot(Q[:, :m2].T, W[:, m:m2])
+            H[:m2, m:m2], H[m:m2, :m] = h, h[:m].T
+            H[m:m2, m:m2] = (h[m:] + h[m:].T) / 2
+            m, last = m2, W[:, m:m2][:, :n - m2]
             restart = m + min(b, n - m) > mmax
             want = min(m, keep if restart else q)
             theta, Y = _top_eigh(H[:m, :m], want)
             theta, Y = theta[::-1], Y[:, ::-1].copy()
-            Z = last - _dot(Q[:, window:m], h[:, :last.shape[1]])
+            Z = last - _dot(Q[:, :m], h[:, :last.shape[1]])
             G = _dot(Z.T, Z)
             Ylast = Y[m - h.shape[1]:m, :k][:last.shape[1]]
             estimate = np.sqrt(np.maximum(np.einsum("ij,ij->j", Ylast, G @ Ylast), 0))
@@ -542,9 +537,8 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
                     return theta, X
             block, replaced = _complement(Q[:, :m], Z, np.abs(last).max(), rng, G)
             exact = exact and not replaced
-            lo = lo if exact else 0
             if restart:
-                m, lo = want, 0
+                m = want
                 Q[:, :m], W[:, :m], H[:m, :m] = X, AX, np.diag(theta)
     raise EigenConvergenceError(f"block Krylov: top-{k} residual estimate {estimate.max():.3g} > tol |lambda_1| = "
                                 f"{target:.3g} after {_MAX_BLOCK_STEPS} block steps")

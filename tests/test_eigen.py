@@ -651,10 +651,10 @@ def test_symmetry_and_finiteness_are_checked_at_every_position(n, seed, where, f
 def test_block_route_past_the_rank_of_a_tiny_tail(seed, n, rank, past, tail, block_size, operator):
     """rank eigenvalues in [0.5, 1] and n - rank in 10^tail [1, 2], 10^tail below the 1e-10 at which the
     block route replaces a vanishing direction by a random one and above rounding: the dropped part
-    of the new block (up to 10^tail |A|) couples that block's product to every later block, so from
-    then on the first projection must cover all of Q (``_block``'s window).  With k past the rank the
-    route must still certify and match numpy (with the window kept local, 18 of 60 such draws failed
-    the certificate, residual 1.2e-11 to 8e-11 against 1e-11)."""
+    of the new block (up to 10^tail |A|) couples that block's product to every later block, so each
+    new block must be projected off all of Q.  With k past the rank the route must still certify and
+    match numpy (with a first projection on the previous block only, 18 of 60 such draws failed the
+    certificate, residual 1.2e-11 to 8e-11 against 1e-11)."""
     lam = np.concatenate([np.linspace(1, 0.5, rank), 10.0**tail * np.linspace(2, 1, n - rank)])
     A = build(lam, seed)
     k = rank + past
