@@ -512,6 +512,23 @@ def early_stopping_bias_in_band(w_bias: float, sd: float) -> Check:
                    norm.isf(tol.EARLY_STOPPING_DELTA / 2) * sd)
 
 
+def reweighting_removes_first_step_drift(difference: float, drift: float, sd: float) -> Check:
+    """M2 early stopping, the negative control (reweighting removed): the unweighted first step carries the drift
+    eta beta n p that the weighted one lacks. The two runs share the sample, so unweighted minus weighted w_bias is
+    that drift plus Gaussian noise of standard deviation ``sd`` = eta sigma ||1 - W|| (reweighting_path); with exact
+    counts ||1 - W||^2 = n (mean W^2 - 1) = n p^2 / (1 - p^2), far below the weighted band's ||W||^2 = n / (1 - p^2).
+    (The unpaired control, the unweighted bias against the weighted band, has no power at small beta p / sigma: at
+    rho = 3/5, beta = 3/5, sigma^2 = 1/16 its drift sits 0.36 sd beyond the band.) The difference must leave the band
+    |.| <= z sd, z the two-sided normal quantile at EARLY_STOPPING_DELTA, and the control must have power a priori:
+    |drift| >= (z + z') sd (z' the one-sided quantile at EARLY_STOPPING_DELTA), so that a working reweighting fails to
+    leave the band with probability <= EARLY_STOPPING_DELTA."""
+    from scipy.stats import norm
+
+    z, z_power = norm.isf(tol.EARLY_STOPPING_DELTA / 2), norm.isf(tol.EARLY_STOPPING_DELTA)
+    return all_of(at_least("|unweighted - weighted w_bias| after one step", abs(difference), z * sd),
+                  at_least("a-priori power: |eta beta n p| / paired noise sd", abs(drift) / sd, z + z_power))
+
+
 def adjustment_contrast(times, additive, multiplicative, limit: float) -> Check:
     """M2 (separable data, logistic gradient descent): the ADDITIVE logit adjustment's effect on the direction
     vanishes like C / log t (additive(t) log t does not grow by ADDITIVE_LOG_RATE over the recorded times, where an
@@ -620,6 +637,18 @@ def count_variance_exchange(measured_count, measured_variance, predicted_count, 
     both = all_of(predicted, count, variance, measured)
     return Check(both.ok, max(count.worst, variance.worst, measured.worst,
                               predicted.worst / tol.CLOSED_FORM_ROUNDING), both.detail)
+
+
+def lazy_displacement_falls(displacements, travels) -> Check:
+    """S2 (deep linear networks, NTK parameterization): the lazy regime. Depth 2, f = a^T W x / sqrt(d m): to first
+    order in 1/sqrt(m) the layers move by Delta W = a0 u^T / sqrt(d m), Delta a = W0 u / sqrt(d m), so the end-to-end
+    change is Delta w = (W0^T W0 + |a0|^2) u / (d m) ~ 2 u / d and ||Delta W||_F / ||W0||_F ~ ||Delta w|| / (2 sqrt(m))
+    (every layer of a deeper network likewise moves O(1/sqrt(m)) of its size per unit of Delta w). Delta w = w_inf - w(0)
+    is set by the initialization (w(0) ~ N(0, I / d): its size is a chi_d draw that differs between widths and can
+    cancel the 16x width gain), so the claim is about the displacement PER UNIT OF TRAVEL ||w_inf - w(0)||: it must
+    fall with width (widths ascending). worst: monotone's."""
+    per_travel = np.asarray(displacements, dtype=float) / np.asarray(travels, dtype=float)
+    return monotone("first-layer displacement / ||w_inf - w(0)|| vs width", per_travel, -1)
 
 
 def interpolation_rate(ratios, errors) -> Check:
@@ -734,7 +763,8 @@ RULES: dict[str, tuple] = {
     "L2": (population_eigenvalues,),
     "L3": (design_spectrum, within_concentration_bound, no_copies),
     "S1": (shortcut_spectrum, aligned_direction_bound),
-    "S2": (energy_ratio_grows, reaches_trained_weights, misclassified_past_threshold, within_concentration_bound),
+    "S2": (energy_ratio_grows, reaches_trained_weights, misclassified_past_threshold, within_concentration_bound,
+           lazy_displacement_falls),
     "S3": (equal_training_margins, margin_gap_positive, margin_gap_grows, interpolation_rate),
     "N1": (no_mixing_at_balance, equal_training_margins),
     "R1": (width_rate, strategies_agree, relu_kernel_reference),
@@ -751,7 +781,7 @@ RULES: dict[str, tuple] = {
     "M1": (margin_methods_gap_grows, margin_methods_balanced, margin_methods_beyond_band, hard_margin_kkt, vs_limit_sign,
            trained_network_methods, support_vector_proliferation),
     "M2": (exactly_zero, reweighting_effect_vanishes, stays_in_row_space, early_stopping_bias_in_band,
-           adjustment_contrast),
+           reweighting_removes_first_step_drift, adjustment_contrast),
     "D1": (spectrum_through_mixture_variance, canonical_form_carries, exactly_zero),
     "D3": (interpolation_within_order, count_variance_exchange, interpolation_rate),
 }

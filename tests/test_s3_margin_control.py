@@ -8,9 +8,16 @@ from hypothesis import strategies as st
 
 from numerics import checks
 from numerics.data import canonical_counts, sample_gmm
-from numerics.experiments.linear_training import cluster_margins, feature_energy_ratio, interpolation
+from numerics.experiments.linear_training import cluster_margins, feature_energy_ratio, interpolation, ridge_error
 from numerics.pytest_plugin import examples
-from numerics.tolerances import INTERPOLATION_MARGIN, RHO_PAIRS_APART, RIDGE_CONSTANT, SVM_DIRECTION, SVM_MIN_NORM_COSINE
+from numerics.tolerances import (
+    INTERPOLATION_MARGIN,
+    RHO_PAIRS_APART,
+    RIDGE_CONSTANT,
+    RIDGE_RATE_SEEDS,
+    SVM_DIRECTION,
+    SVM_MIN_NORM_COSINE,
+)
 from numerics.training import hard_margin_svm, kernel_regression
 from theory import GMM
 from theory.gmm import aligned_fraction
@@ -104,18 +111,19 @@ def test_margin_gap_grows_as_the_imbalance_grows(rhos, seed):
     assert check.ok, check.detail
 
 
-@settings(max_examples=examples(2))
+@settings(max_examples=examples(1))
 @given(seed=seeds())
+@example(seed=167)
 def test_ridge_formula_error_shrinks_like_sqrt_n_over_d(seed):
-    """docs/theory.md: error ~ sqrt(n/d), i.e. 4x smaller from d/n = 5 to d/n = 80. The error of one
-    draw varies by ~2x (per-draw log-log slopes -0.13 to -0.81 were seen at n = 50-100, 2 seeds
-    averaged), so we average 3 seeds at n = 100 and require the reduction over the 16x range to
-    lie in RIDGE_RATE_RANGE = [2, 16]: at least half the sqrt prediction (slope <= -1/4), at most n/d
-    (slope >= -1). A strict decrease at the middle point is NOT required: one --hypothesis-seed=1 dev
-    run found 0.0067 at d/n = 20 below 0.0081 at d/n = 80."""
+    """docs/theory.md: error ~ sqrt(n/d), i.e. 4x smaller from d/n = 5 to d/n = 80. One draw's error is
+    Rayleigh-distributed (sd / mean 0.52), so we take the root-mean-square over RIDGE_RATE_SEEDS seeds at
+    n = 100 (its squared reduction is the true one times F(2k, 2k)) and require the reduction over the 16x
+    range to lie in RIDGE_RATE_RANGE = [2, 16]: at least half the sqrt prediction (slope <= -1/4), at most n/d
+    (slope >= -1). The pinned seed 167 is where the former 3-seed mean fell to 1.92. A strict decrease at the
+    middle point is NOT required: one --hypothesis-seed=1 dev run found 0.0067 at d/n = 20 below 0.0081 at 80."""
     n, ratios = 100, (5, 80)
-    errors = [np.mean([interpolation(ALPHA, BETA, Fraction(9, 10), S2 / r, n=n, d=n * r, seed=seed + k).ridge_error
-                       for k in range(3)]) for r in ratios]
+    errors = [np.sqrt(np.mean([ridge_error(ALPHA, BETA, Fraction(9, 10), S2 / r, n=n, d=n * r, seed=seed + k) ** 2
+                               for k in range(RIDGE_RATE_SEEDS)])) for r in ratios]
     check = checks.interpolation_rate(ratios, errors)
     assert check.ok, check.detail
 

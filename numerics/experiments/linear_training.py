@@ -31,6 +31,7 @@ class TrainedWeights:
     bound: float              # a-posteriori optimization bound ||X^T r|| / lambda_min(X^T X) / ||theory||
     steps: int
     lazy_distance: float      # ||W_1 - W_1(0)||_F / ||W_1(0)||_F (0 for the one-layer model)
+    travel: float             # ||w_inf - w(0)||: the end-to-end distance from the initialization to w_inf
 
 
 def trained_weights_on_design(gmm: GMM, *, depth: int = 1, width: int = 0, seed: int = 0,
@@ -50,6 +51,7 @@ def trained_weights_on_design(gmm: GMM, *, depth: int = 1, width: int = 0, seed:
     else:
         model, scale = DeepLinear(gmm.dim, width, depth, seed=seed), depth / gmm.dim
     start = [p.detach().clone() for p in model.parameters()]
+    initial = end_to_end_weights(model)
     # Step 2 / (lambda_max + lambda_min) of the (limiting) NTK scale * X X^T: the optimal rate.
     eta = 2 / (scale * (gram[-1] + gram[0])) * (1.0 if depth == 1 else 0.5)
     steps = train_to_convergence(model, X, Y, eta=eta, rtol=rtol)
@@ -60,7 +62,8 @@ def trained_weights_on_design(gmm: GMM, *, depth: int = 1, width: int = 0, seed:
     first = next(iter(model.parameters())).detach()
     lazy = 0.0 if depth == 1 else float(torch.linalg.norm(first - start[0]) / torch.linalg.norm(start[0]))
     return TrainedWeights(trained, theory, float(np.linalg.norm(trained - theory) / norm),
-                          float(np.linalg.norm(residual) / gram[0] / norm), steps, lazy)
+                          float(np.linalg.norm(residual) / gram[0] / norm), steps, lazy,
+                          float(np.linalg.norm(theory - initial)))
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,26 @@ class Interpolation:
         return self.svm_aligned_margin - self.svm_conflicting_margin
 
 
+def _ridge(S: np.ndarray, targets: np.ndarray, total_variance: float) -> np.ndarray:
+    """docs/theory.md S3: the ridge formula (S^T S / n + (d sigma^2 / n) I)^-1 S^T gamma Y / n on the sample's own
+    noiseless mean rows S (n x 2), total_variance = d sigma^2."""
+    n = S.shape[0]
+    return np.linalg.solve(S.T @ S / n + total_variance / n * np.eye(2), S.T @ targets / n)
+
+
+def ridge_error(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int) -> float:
+    """``interpolation(...).ridge_error`` (same sample, same min-norm interpolant, gamma = 1) without the SVM and
+    the fresh-point margins: ||w_signal - ridge|| / ||ridge||, S's rows the clusters' (core, bias) means."""
+    if n >= d:
+        raise ValueError(f"d must exceed n for interpolation, got n = {n}, d = {d}")
+    gmm = GMM.canonical(alpha, beta, rho, sigma2, dim=d)
+    sample = sample_gmm(gmm, seed=seed, counts=canonical_counts(rho, n))
+    w = min_norm_interpolant(sample.X, sample.y)
+    signal_means = np.array([[float(c.mean[0]), float(c.mean[1])] for c in gmm.clusters])
+    ridge = _ridge(signal_means[sample.cluster], sample.y, d * float(sigma2))
+    return float(np.linalg.norm(w[:2] - ridge) / np.linalg.norm(ridge))
+
+
 def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma: float = 1.0) -> Interpolation:
     """Min-norm interpolation (n < d) of targets gamma * y on the canonical GMM with noise sigma2 on
     every coordinate (docs/theory.md, claim S3), and the hard-margin SVM on the same samples (like for
@@ -147,7 +170,7 @@ def interpolation(alpha, beta, rho, sigma2, *, n: int, d: int, seed: int, gamma:
     arrays = MixtureArrays.from_gmm(gmm)
     margins = arrays.labels * (arrays.means @ w) / gamma
     S = arrays.means[sample.cluster][:, :2]
-    ridge = np.linalg.solve(S.T @ S / n + d * float(sigma2) / n * np.eye(2), S.T @ targets / n)
+    ridge = _ridge(S, targets, d * float(sigma2))
     direction, svm_margin = hard_margin_svm(sample.X, sample.y)
     svm_margins = arrays.labels * (arrays.means @ direction) / svm_margin
     return Interpolation(sample.y * (sample.X @ w), float(margins[:2].mean()), float(margins[2:].mean()),

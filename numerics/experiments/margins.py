@@ -273,7 +273,8 @@ class ReweightingPath:
     row_space_residual: float
     contraction_steps: int             # a-priori steps for the weighted run's residual to fall by CONVERGED_RESIDUAL
     first_step_bias: tuple             # (w_bias after one weighted step, its noise sd eta sigma sqrt(sum_i W_i^2))
-    first_step_bias_unweighted: float  # w_bias after one unweighted step (mean eta beta n p)
+    first_step_drift: tuple            # (unweighted minus weighted w_bias after one step, its mean eta beta n p,
+                                       #  its noise sd eta sigma sqrt(sum_i (1 - W_i)^2))
 
 
 def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times=(10, 100, 1000)) -> ReweightingPath:
@@ -285,7 +286,10 @@ def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times=(
     the min-norm interpolant, up to it). The first weighted step is eta X^T W y, whose bias coordinate is
     eta beta sum_g (n / 4) y_g b_g = 0 plus the Gaussian noise eta sum_i W_i y_i z_ib, of standard deviation
     eta sigma sqrt(sum_i W_i^2) (exact: with exact counts every group carries total weight n / 4); the first
-    unweighted step's is eta (beta n p + noise)."""
+    unweighted step's is eta (beta n p + sum_i y_i z_ib). Both runs see the same z, so their difference is
+    eta (beta n p + sum_i (1 - W_i) y_i z_ib): the drift plus noise of standard deviation eta sigma ||1 - W||. The
+    weights W_i = n / (4 n_g) in these standard deviations are typed from the sample's cluster counts, not taken from
+    numerics.losses.importance_weights (the code under test)."""
     gmm, sample, sigma2 = linear_sample(alpha, beta, rho, s2, n=n, d=d, seed=seed)
     X, y, g = sample.X, sample.y, sample.cluster
     weights = losses.importance_weights(g)
@@ -298,6 +302,9 @@ def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times=(
     # the same step for both runs: the unweighted run's curvature bound is 1, so its eta_fraction is 1 / max W
     plain = train_linear(X, y, g, SQUARED, steps=steps, record=times, eta_fraction=1.0 / float(np.max(weights)))
     weighted = train_linear(X, y, g, WEIGHTED_SQUARED, steps=steps, record=times)
+    counts = np.bincount(g, minlength=4)
+    typed = n / (4 * counts[g])                     # 1 / pi_g, normalized to mean 1 (n / 4 per group)
+    signed_count = float(counts[0] + counts[1] - counts[2] - counts[3])      # sum_i y_i b_i = n p
     w_inf = X.T @ np.linalg.solve(K, y)
     basis = np.linalg.qr(X.T)[0]
     outside = max(np.linalg.norm(w - basis @ (basis.T @ w)) / np.linalg.norm(w)
@@ -308,8 +315,9 @@ def reweighting_path(alpha, beta, rho, s2, *, n: int, d: int, seed: int, times=(
                            / np.linalg.norm(w_inf),
                            np.array([[s.bias_ratio for s in row] for row in stats]),
                            np.array([[s.gap for s in row] for row in stats]), float(outside), steps,
-                           (float(weighted.iterates[1][1]), float(eta * np.sqrt(sigma2) * np.linalg.norm(weights))),
-                           float(plain.iterates[1][1]))
+                           (float(weighted.iterates[1][1]), float(eta * np.sqrt(sigma2) * np.linalg.norm(typed))),
+                           (float(plain.iterates[1][1] - weighted.iterates[1][1]), float(eta * beta * signed_count),
+                            float(eta * np.sqrt(sigma2) * np.linalg.norm(1 - typed))))
 
 
 #: claim M2's separable pair: plain logistic, its additive logit adjustment (tau = 1), and the multiplicative VS

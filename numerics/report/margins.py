@@ -169,6 +169,7 @@ def m2(ctx: Context) -> Row:
                           checks.reweighting_effect_vanishes(path.times, path.distance, tol.REWEIGHTING_LIMIT),
                           checks.stays_in_row_space(path.row_space_residual, path.times[-1], d),
                           checks.early_stopping_bias_in_band(*path.first_step_bias),
+                          checks.reweighting_removes_first_step_drift(*path.first_step_drift),
                           checks.adjustment_contrast(pair.times, pair.additive, pair.multiplicative, pair.limit))
     return Row.judged("M2", "linear", "linear (population; f = w.x with d > n)",
                       f"SymPy canonical; n={n} d={d} rho=0.9 s2={float(S2)}, squared GD and logistic GD",
