@@ -33,17 +33,20 @@ one application of A to b columns costs against b applications to one: a dense m
 GEMM, or a batched NTK-vector product, reads its data once per application, so a wide block costs
 little more than one column; an operator that loops over columns costs b times one.  The block route
 at the dense default b = max(2k, k+8) applies more columns than eigsh (n = 4096 ReLU-NTK, top-10,
-tol 1e-8, certificate included: 191 against eigsh's 114) in far fewer applications (10 against 104):
-0.21 s against eigsh's 0.89 s there, with the kernel behind torch.mm (benchmarks/test_bench_eigen.py).
-So for n > 512 and k <= n - 2 the route times (wall clock) A applied to B = max(2k, k+8)
-orthonormal random columns, then to the first of them alone (the wider call first, so that a
-first-call warm-up counts against the block), and takes the block route with b = B, starting from
-that product, when t(B) <= B t(1) / 3 (a column in a block at least 3x cheaper than alone, against
-the block's up to ~1.7x more columns), eigsh otherwise.  Measured there: t(1) = 14.5 ms (a memory-bound
-matrix-vector product), t(20) = 29 ms; an operator that loops over columns has t(B) = B t(1).  The
-probe's B + 1 columns count in ``matvecs``; when eigsh is taken they are its overhead (B + 1 of its
-~114 there).  n <= 512 (products too short to time reliably) or k > n - 2 (eigsh cannot): block with
-b = 2.  ``block_size`` given: block.  The choice depends on a timing, so two runs may take different
+tol 1e-8, certificate included: 191 against eigsh's 114, i.e. 180 against 103 before the
+certificate's 11: 1.75x) in far fewer applications (10 against 104).  So for n > 512 and k <= n - 2
+the route times (wall clock) A applied to B = max(2k, k+8) orthonormal random columns, then to the
+first of them alone (the wider call first, so that a first-call warm-up counts against the block),
+and takes the block route with b = B, starting from that product, when t(B) <= B t(1) / 2 (a column
+in a block at least 2x cheaper than alone: against the block's ~1.75x more columns, which leaves
+~12% for its orthogonalisation and Rayleigh-Ritz, ~5% of its time there), eigsh otherwise.  Measured
+with the kernel behind torch.mm (benchmarks/test_bench_eigen.py): on an Intel machine t(1) = 14.5 ms,
+t(20) = 29 ms (gain 10: block 0.21 s against eigsh's 0.89 s); on an AMD EPYC machine, whose MKL is
+slow on thin products, t(1) = 4.5 ms, t(20) = 38 ms (gain 2.4: block 0.46-0.48 s against eigsh's
+0.53-0.58 s); an operator that loops over columns has t(B) = B t(1) (gain 1).  The probe's B + 1
+columns count in ``matvecs``; when eigsh is taken they are its overhead (B + 1 of its ~114 there).
+n <= 512 (products too short to time reliably) or k > n - 2 (eigsh cannot): block with b = 2.
+``block_size`` given: block.  The choice depends on a timing, so two runs may take different
 routes (both certified); pass ``method`` for a reproducible route.
 
 Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...]
@@ -66,8 +69,9 @@ not replaced): the couplings it drops are rounding amplified by that breakdown, 
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
-a near-tie lambda_k ~ lambda_{k+1} at the cut; its products run through torch.mm (MKL), 2-3x
-faster than numpy's OpenBLAS for thin (n x b) right-hand sides.  Matrix-free A (LinearOperator,
+a near-tie lambda_k ~ lambda_{k+1} at the cut; its products, and all of the routes' thin linear
+algebra, run through the faster of torch's MKL and numpy's OpenBLAS on this machine (numerics/blas.py:
+2-3x apart on thin shapes, one way on Intel, the other on AMD).  Matrix-free A (LinearOperator,
 LowRank applied as an operator) with ``method="block"``: b = 2, because where every column costs one
 operator application small blocks need the fewest (measured on the n = 4096 ReLU-NTK kernel, top-10,
 tol 1e-8, before the certificate's 11: b = 1, 2, 3 -> 80, 98, 105 applications, eigsh 103;
@@ -135,6 +139,7 @@ import scipy.linalg
 import scipy.sparse.linalg as spla
 import torch
 
+from numerics.blas import matmul
 from numerics.data import MixtureArrays
 from numerics.seeds import numpy_generator
 from numerics.threads import one_thread
@@ -152,7 +157,7 @@ _MAX_BLOCK_STEPS = 500
 _MMAX = 300
 _MATRIX_FREE_BLOCK = 2
 _PROBE_MIN_N = 512     # auto on a LinearOperator: no timing probe at or below this n
-_BATCH_GAIN = 3.0      # ... block when A applied to B columns costs <= B / this times 1 column
+_BATCH_GAIN = 2.0      # ... block when A applied to B columns costs <= B / this times 1 column
 _LOBPCG_RUNS = 5
 _CHOLQR_MIN_PIVOT = 1e-4
 _ROUTES = {
@@ -257,12 +262,11 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
         A, eps = _check_dense(A)
         if method == "auto":
             method = "eigh" if n <= 512 or k > n / 4 else "block"
-        Kt = _torch_view(A)
-        op = _Operator(n, lambda V: torch.mm(Kt, torch.from_numpy(np.ascontiguousarray(V))).numpy())
+        op = _Operator(n, lambda V: matmul(A, np.ascontiguousarray(V)))
     elif kind == "lowrank":
         F = A.F
         method = "lowrank" if method == "auto" else method
-        op = _Operator(n, lambda V: _dot(F, _dot(F.T, V)))
+        op = _Operator(n, lambda V: matmul(F, matmul(F.T, V)))
     elif kind == "population":
         mixture = MixtureArrays.from_gmm(A)
         method, M = "population", mixture.second_moment
@@ -404,12 +408,6 @@ def _max_asymmetry(A: np.ndarray) -> float:
     return float(np.max(tops))
 
 
-def _torch_view(A: np.ndarray) -> torch.Tensor:
-    with warnings.catch_warnings():  # read-only arrays: torch warns, we never write through it
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.from_numpy(A)
-
-
 def _operator_route(op: _Operator, k: int, rng: np.random.Generator):
     """``auto`` for a LinearOperator (module docstring): (route, its block size, start).  With
     B = max(2k, k+8): ("block", B, (V, A V)) when A applied to B orthonormal columns V costs at most
@@ -436,11 +434,11 @@ def _operator_route(op: _Operator, k: int, rng: np.random.Generator):
 
 def _lowrank(F: np.ndarray, q: int, rng: np.random.Generator):
     n, r = F.shape
-    lam, U = (x.numpy() for x in torch.linalg.eigh(torch.from_numpy(_dot(F.T, F))))   # MKL, as _dot
+    lam, U = (x.numpy() for x in torch.linalg.eigh(torch.from_numpy(matmul(F.T, F))))   # MKL
     lam, U = lam[::-1], U[:, ::-1]
     m = min(q, r)
     if q <= r <= n and lam[m - 1] >= _GRAM_MIN_RATIO * lam[0] > 0:
-        values, vectors = lam[:m], _dot(F, U[:, :m] / np.sqrt(lam[:m]))
+        values, vectors = lam[:m], matmul(F, U[:, :m] / np.sqrt(lam[:m]))
     else:
         Uf, s, _ = scipy.linalg.svd(F, full_matrices=False, lapack_driver="gesdd")
         m = min(q, s.size)
@@ -456,10 +454,10 @@ def _population(mixture: MixtureArrays, q: int, rng: np.random.Generator):
     if not np.allclose(noise, noise[0], rtol=1e-12, atol=0):
         raise ValueError("A (a cluster model) must have isotropic noise S = s^2 I for the population route")
     B = mixture.means.T * np.sqrt(mixture.weights)             # U Pi^1/2, d x m
-    eta, h = np.linalg.eigh(_dot(B.T, B))
+    eta, h = np.linalg.eigh(matmul(B.T, B))
     eta, h = eta[::-1], h[:, ::-1]
     r = min(q, int(np.sum(eta > 32 * eta.size * _EPS * max(eta[0], 0.0))))
-    values, vectors = eta[:r] + noise[0], _dot(B, h[:, :r] / np.sqrt(eta[:r]))
+    values, vectors = eta[:r] + noise[0], matmul(B, h[:, :r] / np.sqrt(eta[:r]))
     if q > r:  # the complement of span(U): eigenvalue s^2
         Z = _extend(np.asfortranarray(vectors), rng.standard_normal((B.shape[0], q - r)), rng)
         values, vectors = np.concatenate([values, np.full(q - r, noise[0])]), np.hstack([vectors, Z])
@@ -517,7 +515,7 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
         Q[:, m:m2], W[:, m:m2] = block, (op(block) if product is None else product)
         product = None
         with one_thread():
-            h = _dot(Q[:, :m2].T, W[:, m:m2])
+            h = matmul(Q[:, :m2].T, W[:, m:m2])
             H[:m2, m:m2], H[m:m2, :m] = h, h[:m].T
             H[m:m2, m:m2] = (h[m:] + h[m:].T) / 2
             m, last = m2, W[:, m:m2][:, :n - m2]
@@ -525,13 +523,13 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
             want = min(m, keep if restart else q)
             theta, Y = _top_eigh(H[:m, :m], want)
             theta, Y = theta[::-1], Y[:, ::-1].copy()
-            Z = last - _dot(Q[:, :m], h[:, :last.shape[1]])
-            G = _dot(Z.T, Z)
+            Z = last - matmul(Q[:, :m], h[:, :last.shape[1]])
+            G = matmul(Z.T, Z)
             Ylast = Y[m - h.shape[1]:m, :k][:last.shape[1]]
             estimate = np.sqrt(np.maximum(np.einsum("ij,ij->j", Ylast, G @ Ylast), 0))
             target = tol * abs(theta[0])
             if restart or m == n or not exact or last.shape[1] < h.shape[1] or (m >= q and estimate.max() <= target):
-                X, AX = _dot(Q[:, :m], Y), _dot(W[:, :m], Y)
+                X, AX = matmul(Q[:, :m], Y), matmul(W[:, :m], Y)
                 res = np.linalg.norm(AX[:, :k] - X[:, :k] * theta[:k], axis=0)
                 if (m >= q and res.max() <= target) or m == n:
                     return theta, X
@@ -562,7 +560,7 @@ def _top_eigh(H: np.ndarray, count: int):
 def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Orthonormal columns orthogonal to Q spanning Z's part outside range(Q); directions of
     Z that vanish there (relative 1e-10) are replaced by random ones (``_complement``)."""
-    return _complement(Q, Z - _dot(Q, _dot(Q.T, Z)), np.abs(Z).max(), rng)[0]
+    return _complement(Q, Z - matmul(Q, matmul(Q.T, Z)), np.abs(Z).max(), rng)[0]
 
 
 def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Generator,
@@ -580,7 +578,7 @@ def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Gener
         replaced = bool(weak.any())
         if replaced:
             B[:, weak] = rng.standard_normal((Q.shape[0], int(weak.sum())))
-    B -= _dot(Q, _dot(Q.T, B))
+    B -= matmul(Q, matmul(Q.T, B))
     return _cholesky_qr(B), replaced
 
 
@@ -591,7 +589,7 @@ def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | Non
     returns None unless the block is safely conditioned: every L_ii >= _CHOLQR_MIN_PIVOT (then
     cond(Z D^-1) <~ 1 / min L_ii, loss <~ 1e-8, removed by a second pass) and every R_ii = L_ii D_ii >
     vanish.  Without ``vanish`` (Z already well conditioned) a failing Cholesky raises LinAlgError."""
-    G = _dot(Z.T, Z) if G is None else G
+    G = matmul(Z.T, Z) if G is None else G
     d = np.sqrt(np.diag(G))
     if vanish is not None and not d.min() > vanish:
         return None
@@ -605,12 +603,7 @@ def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | Non
     if vanish is not None and (pivots.min() < _CHOLQR_MIN_PIVOT or (pivots * d).min() <= vanish):
         return None
     Linv = scipy.linalg.lapack.dtrtri(L, lower=1)[0]       # L has positive pivots: invertible
-    return _dot(Z, Linv.T / d[:, None])
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b through torch (MKL): 2-3x faster than numpy's BLAS for these thin float64 shapes."""
-    return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    return matmul(Z, Linv.T / d[:, None])
 
 
 # ---------------------------------------------------------------------------------------------

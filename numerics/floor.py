@@ -24,6 +24,7 @@ import time
 import numpy as np
 import torch
 
+from numerics.blas import LIBRARIES
 from numerics.threads import one_thread
 
 #: repeats of each floor measurement (the best is kept) ...
@@ -49,8 +50,10 @@ def _best_seconds(call, repeats: int) -> float:
 
 
 def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
-    """FLOP/s of one-thread ``torch.mm`` of an (m x k) by (k x n) matrix: 2 m k n / best time, measured
-    once per (shape, dtype) in this process however the arguments are spelled."""
+    """FLOP/s of one-thread GEMM of an (m x k) by (k x n) matrix: 2 m k n / best time of the faster of
+    the two BLAS libraries here (numerics.blas.LIBRARIES: torch's MKL, numpy's OpenBLAS; which one
+    wins depends on the CPU, by 2-3x on thin shapes), measured once per (shape, dtype) in this process
+    however the arguments are spelled."""
     if min(m, k, n) < 1:
         raise ValueError(f"gemm_rate: shape must be positive, got ({m}, {k}, {n})")
     return _measured_gemm_rate(int(m), int(k), int(n), str(dtype))
@@ -58,11 +61,10 @@ def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
 
 @functools.cache
 def _measured_gemm_rate(m: int, k: int, n: int, dtype: str) -> float:
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(m, k, dtype=getattr(torch, dtype), generator=generator)
-    b = torch.randn(k, n, dtype=getattr(torch, dtype), generator=generator)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     with one_thread():
-        seconds = _best_seconds(lambda: torch.mm(a, b), REPEATS)
+        seconds = min(_best_seconds(functools.partial(product, a, b), REPEATS) for product in LIBRARIES.values())
     return 2.0 * m * k * n / seconds
 
 
@@ -87,14 +89,16 @@ def read_seconds(nbytes: float) -> float:
 
 @functools.cache
 def eigh_seconds(r: int) -> float:
-    """Best one-thread time of LAPACK's symmetric eigensolver (numpy.linalg.eigh) on an r x r matrix:
-    the floor of the small dense eigenproblem a route cannot avoid (e.g. eig(F^T F) of the low-rank one)."""
+    """Best one-thread time of a LAPACK symmetric eigensolver on an r x r matrix, the faster of numpy's
+    (OpenBLAS) and torch's (MKL), as for GEMM: the floor of the small dense eigenproblem a route cannot
+    avoid (e.g. eig(F^T F) of the low-rank one)."""
     if r < 1:
         raise ValueError(f"eigh_seconds: r must be positive, got {r}")
     a = np.random.default_rng(0).standard_normal((r, r))
     a = a + a.T
     with one_thread():
-        return _best_seconds(lambda: np.linalg.eigh(a), REPEATS)
+        return min(_best_seconds(functools.partial(np.linalg.eigh, a), REPEATS),
+                   _best_seconds(functools.partial(torch.linalg.eigh, torch.from_numpy(a)), REPEATS))
 
 
 #: the GEMM shape whose rate stands for the machine in ``shortcut-ntk bench``'s header and --compare

@@ -273,12 +273,14 @@ class _TimedOperator(LinearOperator):
     """A @ V that costs ``per_call`` seconds plus ``per_column`` seconds per column (a sleep), as an
     operator that reads its data once per call (a GEMM) or once per column (a loop) does."""
 
-    def __init__(self, A, per_call, per_column):
+    def __init__(self, A, per_call, per_column, timed_calls=None):
         super().__init__(np.float64, A.shape)
-        self.A, self.per_call, self.per_column = A, per_call, per_column
+        self.A, self.per_call, self.per_column, self.untimed = A, per_call, per_column, timed_calls
 
     def _matmat(self, V):
-        time.sleep(self.per_call + self.per_column * V.shape[1])
+        if self.untimed is None or self.untimed > 0:     # ``timed_calls``: only the first ones cost
+            time.sleep(self.per_call + self.per_column * V.shape[1])
+            self.untimed = None if self.untimed is None else self.untimed - 1
         return self.A @ V
 
     def _matvec(self, v):
@@ -302,6 +304,20 @@ def test_auto_on_an_operator_picks_by_the_cost_of_its_applications():
                            block_size=max(2 * 3, 3 + 8))
     assert by_call.matvecs == plain.matvecs + 1
     assert np.array_equal(by_call.values, plain.values) and np.array_equal(by_call.vectors, plain.vectors)
+
+
+@pytest.mark.parametrize("gain, route", [(2.6, "block"), (1.5, "eigsh")])
+def test_auto_on_an_operator_takes_the_block_once_a_column_in_it_costs_at_most_half(gain, route):
+    """The cost model's threshold (module docstring): block when t(B) <= B t(1) / 2.  An operator whose
+    block of B = 11 columns (k = 3) is ``gain`` times cheaper per column than one column alone: t(B) =
+    c + B p, t(1) = c + p with p = 4 ms and c = B p (gain - 1) / (B - gain).  Gains 2.6 and 1.5 sit 30%
+    and 25% from the threshold, more than a sleep's overshoot (~0.1-1 ms on 7-50 ms) moves them; only
+    the probe's two calls cost, so the solve itself is quick."""
+    per_column, B = 0.004, 11
+    per_call = B * per_column * (gain - 1) / (B - gain)
+    A = build(np.linspace(1, 0, 600) ** 3, 2)
+    result = top_eigenpairs(_TimedOperator(A, per_call, per_column, timed_calls=2), 3)
+    assert result.method == route
 
 
 def test_cholesky_qr_refuses_blocks_it_cannot_orthonormalise():

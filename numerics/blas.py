@@ -1,0 +1,94 @@
+"""Which of the two BLAS libraries in this environment multiplies float64 matrices faster here.
+
+Two BLAS libraries are loaded side by side: torch's (Intel MKL in the CPU wheel) and numpy's
+(OpenBLAS).  Which one is faster depends on the CPU, and by a wide margin.  One thread, thin float64
+products as the eigensolver makes them (n x n by n x b, n x m by m x b):
+  * on the Intel machines of the earlier rounds, torch.mm was 2-3x faster than numpy;
+  * on an AMD EPYC machine of the same kind (2026-12-01), numpy was 2-3.5x faster than torch.mm:
+    (4096 x 4096)(4096 x 20) at 34 against 16.5 GFLOP/s, (4096 x 220)(220 x 20) 0.76 against 2.7 ms.
+So no fixed choice is right on both, and the library is measured once per process
+(``gemm_library``): the best of PROBE_REPEATS one-thread runs of each on the probe shape below.
+numpy is taken only when it is at least NUMPY_MARGIN times faster, so that a machine where the two
+are close keeps torch in every run (measured gaps are 2x or more either way; a tie cannot flip the
+choice from one process to the next).  ``SHORTCUT_NTK_BLAS=torch`` or ``=numpy`` pins the library
+(bit-for-bit reproducible products across machines of different CPUs).
+
+``matmul(a, b)`` is a @ b, float64, through the chosen library (numerics/eigen.py's products);
+numerics/floor.py times both libraries and takes the faster as the machine's floor.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from numerics.threads import one_thread
+
+#: environment variable that pins the library: "torch" or "numpy"
+ENVIRONMENT = "SHORTCUT_NTK_BLAS"
+#: numpy must beat torch by this factor to be chosen (module docstring: measured gaps are >= 2x)
+NUMPY_MARGIN = 1.25
+#: the probe: a thin product (rows x inner)(inner x columns), as the eigensolver's A @ Q_j, at a size
+#: whose product takes ~1 ms (1024 x 1024 float64, 8 MiB: past L2, so memory traffic counts as in the
+#: real products)
+PROBE_SHAPE = (1024, 1024, 20)
+PROBE_REPEATS = 7
+
+
+def _torch_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.flags.writeable and b.flags.writeable:
+        return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+    with warnings.catch_warnings():     # a read-only array: torch warns, and nothing writes through it
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+
+
+def _numpy_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.matmul(a, b)
+
+
+LIBRARIES = {"torch": _torch_matmul, "numpy": _numpy_matmul}
+
+
+def gemm_library() -> str:
+    """"torch" or "numpy": the environment's pin (``SHORTCUT_NTK_BLAS``), else the one measured faster
+    on the probe shape (numpy only when NUMPY_MARGIN times faster), once per process."""
+    pinned = os.environ.get(ENVIRONMENT)
+    if pinned is not None:
+        if pinned not in LIBRARIES:
+            raise ValueError(f"{ENVIRONMENT} must be one of {sorted(LIBRARIES)}, got {pinned!r}")
+        return pinned
+    return _measured_library()
+
+
+@functools.cache
+def _measured_library() -> str:
+    seconds = probe_seconds()
+    return "numpy" if seconds["numpy"] * NUMPY_MARGIN <= seconds["torch"] else "torch"
+
+
+def probe_seconds() -> dict[str, float]:
+    """Best one-thread CPU seconds of each library on PROBE_SHAPE (float64, C-ordered operands)."""
+    rows, inner, columns = PROBE_SHAPE
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((rows, inner)), rng.standard_normal((inner, columns))
+    best = {}
+    with one_thread():
+        for name, product in LIBRARIES.items():
+            product(a, b)                                 # warm-up: library dispatch, page faults
+            times = []
+            for _ in range(PROBE_REPEATS):
+                start = time.process_time()
+                product(a, b)
+                times.append(time.process_time() - start)
+            best[name] = min(times)
+    return best
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for 2-D numpy arrays of one float dtype, through ``gemm_library()``."""
+    return LIBRARIES[gemm_library()](a, b)

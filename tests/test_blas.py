@@ -1,0 +1,89 @@
+"""numerics/blas.py: the faster of the two BLAS libraries, measured once per process or pinned.
+
+Every library's product is checked against an independent algorithm (numpy's longdouble matmul, a
+plain loop with a 64-bit mantissa that calls no BLAS) within Higham's bound for dot products of
+the inner length (numerics.tolerances.matmul_rounding); the choice against the rule it states
+(numpy only when NUMPY_MARGIN times faster), with the probe's timings replaced by given ones.
+"""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from numerics import blas, floor
+from numerics.tolerances import matmul_rounding
+
+
+@given(library=st.sampled_from(sorted(blas.LIBRARIES)), dtype=st.sampled_from(["float32", "float64"]),
+       shape=st.tuples(st.integers(1, 70), st.integers(1, 70), st.integers(1, 70)),
+       orders=st.tuples(st.sampled_from("CF"), st.sampled_from("CF")), seed=st.integers(0, 2**32 - 1))
+def test_each_library_multiplies_within_the_dot_product_bound(library, dtype, shape, orders, seed):
+    m, k, n = shape
+    rng = np.random.default_rng(seed)
+    a = np.asarray(rng.standard_normal((m, k)), dtype=dtype, order=orders[0])
+    b = np.asarray(rng.standard_normal((k, n)), dtype=dtype, order=orders[1])
+    product = blas.LIBRARIES[library](a, b)
+    exact = a.astype(np.longdouble) @ b.astype(np.longdouble)
+    scale = np.abs(a).astype(np.longdouble) @ np.abs(b).astype(np.longdouble)
+    assert product.shape == (m, n) and product.dtype == np.dtype(dtype)
+    assert np.all(np.abs(product - exact) <= matmul_rounding(k, float(np.finfo(dtype).eps)) * scale)
+
+
+@pytest.mark.parametrize("seconds, chosen", [({"torch": 1.0, "numpy": 0.5}, "numpy"),
+                                             ({"torch": 1.0, "numpy": 0.81}, "torch"),
+                                             ({"torch": 0.5, "numpy": 1.0}, "torch")])
+def test_numpy_is_chosen_only_when_faster_by_the_margin(monkeypatch, seconds, chosen):
+    """numpy at 2x faster: numpy; at 1.23x (inside NUMPY_MARGIN = 1.25): torch, so that two close
+    libraries cannot swap from one process to the next; torch faster: torch."""
+    monkeypatch.delenv(blas.ENVIRONMENT, raising=False)
+    monkeypatch.setattr(blas, "probe_seconds", lambda: seconds)
+    blas._measured_library.cache_clear()
+    try:
+        assert blas.gemm_library() == chosen
+    finally:
+        blas._measured_library.cache_clear()
+
+
+def test_the_environment_pins_the_library_and_a_bad_value_is_refused(monkeypatch):
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    for name in blas.LIBRARIES:
+        monkeypatch.setenv(blas.ENVIRONMENT, name)
+        assert blas.gemm_library() == name and np.array_equal(blas.matmul(a, b), a @ b)   # exact integers
+    monkeypatch.setenv(blas.ENVIRONMENT, "mkl")
+    with pytest.raises(ValueError, match=r"SHORTCUT_NTK_BLAS must be one of \['numpy', 'torch'\], got 'mkl'"):
+        blas.matmul(a, b)
+
+
+def test_the_probe_times_both_libraries_and_the_choice_is_one_of_them():
+    seconds = blas.probe_seconds()
+    assert sorted(seconds) == sorted(blas.LIBRARIES) and all(0 < s < float("inf") for s in seconds.values())
+    assert blas._measured_library() in blas.LIBRARIES
+
+
+def test_read_only_operands_multiply_without_a_warning():
+    a = np.arange(6.0).reshape(2, 3)
+    a.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for product in blas.LIBRARIES.values():
+            assert np.array_equal(product(a, a.T), a @ a.T)
+
+
+def test_the_floor_takes_the_faster_library(monkeypatch):
+    """gemm_rate is the best of the libraries: a library made 1000x slower does not move it."""
+    rate = floor.gemm_rate(64, 64, 8)
+    slow = blas.LIBRARIES["torch"]
+
+    def slower(a, b):
+        for _ in range(1000):
+            slow(a, b)
+        return slow(a, b)
+
+    monkeypatch.setitem(blas.LIBRARIES, "torch", slower)
+    floor._measured_gemm_rate.cache_clear()
+    try:
+        assert floor.gemm_rate(64, 64, 8) >= rate / 4
+    finally:
+        floor._measured_gemm_rate.cache_clear()
