@@ -13,7 +13,7 @@ the top-k subspaces, matvecs = columns of A applied (certificate included).
 Cases: ReLU-NTK-like dense kernel (d = 64), top-10, block route vs numpy.linalg.eigh, n = 4096
 (n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1); low-rank route vs numpy.linalg.eigh of X X^T
 (n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free: what ``method="auto"``
-picks vs eigsh on the same LinearOperator (the n = 4096 kernel behind torch.mm), tol = 1e-8.
+picks vs eigsh on the same LinearOperator (the n = 4096 kernel behind numerics.blas.matmul), tol = 1e-8.
 Baselines run 3 rounds (min/median over rounds), the routes 5.
 
 Floors (numerics/floor.py; ``floor_s`` and ``floor_what`` in extra_info), each the products the case
@@ -32,8 +32,8 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
-import torch
 
+from numerics.blas import matmul
 from numerics.eigen import LowRank, top_eigenpairs
 from numerics.floor import REFERENCE_GEMM, eigh_seconds, gemm_rate, gemm_seconds
 from numerics.kernels import relu_ntk
@@ -150,18 +150,20 @@ def test_lowrank_route_n65536(benchmark):
 
 
 class KernelOperator(spla.LinearOperator):
-    """v -> K v and V -> K V, both through torch.mm (one BLAS for both routes: numpy's OpenBLAS
-    is slower for an n x 2 product than for two matrix-vector products); ``widths`` records the
+    """v -> K v and V -> K V, both through numerics.blas.matmul (one BLAS for both routes, the
+    machine's faster one on thin products, as the floor prices every application; behind torch.mm,
+    MKL on an AMD EPYC ran the 20-column product at 12.4 GFLOP/s against OpenBLAS's 28.6, which
+    measured the library, not the solver: numerics/eigen.py gives both); ``widths`` records the
     columns of every application, for the floor."""
 
     def __init__(self, K: np.ndarray):
         super().__init__(np.float64, K.shape)
-        self.Kt, self.widths = torch.from_numpy(K), []
+        self.K, self.widths = K, []
 
     def _apply(self, V):
-        V2 = torch.from_numpy(np.ascontiguousarray(V, dtype=np.float64)).reshape(self.shape[0], -1)
+        V2 = np.ascontiguousarray(V, dtype=np.float64).reshape(self.shape[0], -1)
         self.widths.append(V2.shape[1])
-        return torch.mm(self.Kt, V2).numpy().reshape(np.shape(V))
+        return matmul(self.K, V2).reshape(np.shape(V))
 
     _matvec = _matmat = _apply
 

@@ -37,14 +37,20 @@ tol 1e-8, certificate included: 191 against eigsh's 114, i.e. 180 against 103 be
 certificate's 11: 1.75x) in far fewer applications (10 against 104).  So for n > 512 and k <= n - 2
 the route times (wall clock) A applied to B = max(2k, k+8) orthonormal random columns, then to the
 first of them alone (the wider call first, so that a first-call warm-up counts against the block),
-and takes the block route with b = B, starting from that product, when t(B) <= B t(1) / 2 (a column
-in a block at least 2x cheaper than alone: against the block's ~1.75x more columns, which leaves
-~12% for its orthogonalisation and Rayleigh-Ritz, ~5% of its time there), eigsh otherwise.  Measured
-with the kernel behind torch.mm (benchmarks/test_bench_eigen.py): on an Intel machine t(1) = 14.5 ms,
-t(20) = 29 ms (gain 10: block 0.21 s against eigsh's 0.89 s); on an AMD EPYC machine, whose MKL is
-slow on thin products, t(1) = 4.5 ms, t(20) = 38 ms (gain 2.4: block 0.46-0.48 s against eigsh's
-0.53-0.58 s); an operator that loops over columns has t(B) = B t(1) (gain 1).  The probe's B + 1
-columns count in ``matvecs``; when eigsh is taken they are its overhead (B + 1 of its ~114 there).
+and takes the block route with b = B, starting from that product, when t(B) <= B t(1) / 1.75
+(a column in a block at least 1.75x cheaper than alone), eigsh otherwise.  Why 1.75: once the probe
+has run, its product is the block route's first block (sunk either way), so what is left to compare
+is the block's other ~160 columns, in B-wide applications, against eigsh's ~103 single ones: break-even
+at a gain of 160 / 103 = 1.55, and 1.75 leaves ~12% for the block's orthogonalisation and
+Rayleigh-Ritz (~10% of its time on the dense route).  Measured with the kernel behind torch.mm
+(benchmarks/test_bench_eigen.py keeps the machine's faster BLAS, numerics/blas.py; torch.mm is the
+slower one on AMD): on an Intel machine t(1) = 14.5 ms, t(20) = 29 ms (gain 10: block 0.21 s against
+eigsh's 0.89 s); on an AMD EPYC machine, whose MKL is slow on thin products, t(1) = 5.3 ms, t(20) =
+54 ms (gain 1.96: block 0.55-0.74 s, median of 5 0.568 s, against eigsh's 0.67-0.79 s, median
+0.676 s; a threshold of 2 took either route there by the probe's noise, and taking eigsh it had
+wasted the 20-column product, ~8% of eigsh's time); an operator that loops over columns has
+t(B) = B t(1) (gain 1).  The probe's B + 1 columns count in ``matvecs``; when eigsh is taken they
+are its overhead (B + 1 of its ~114 there).
 n <= 512 (products too short to time reliably) or k > n - 2 (eigsh cannot): block with b = 2.
 ``block_size`` given: block.  The choice depends on a timing, so two runs may take different
 routes (both certified); pass ``method`` for a reproducible route.
@@ -59,11 +65,18 @@ rows and columns only (Q^T A Q_j, which the first projection needs anyway).  Rit
 computed from the stored products; a step first screens them with the Krylov relation's b x b
 estimate (``_block``) and forms Q y_i, (A Q) y_i only when that passes.  It stops when the top k
 explicit residuals are <= tol |theta_1|.  Where the time goes (n = 4096 ReLU-NTK, top-10, 231
-columns, one thread, about 0.20 s): the products A @ Q_j and the certificate at their GEMM floor,
-about 2/3; the symmetry check of A (_max_asymmetry, one tiled pass) about 1/10; orthogonalisation
-(both passes against all of Q) about 1/8; Rayleigh-Ritz (11 eigh of H up to 220 x 220) about 1/20
-(benchmarks/test_bench_eigen.py prints time / floor).  A first pass against the previous block only
-(block Lanczos: Q_i^T A Q_j vanishes for i < j - 1 in exact arithmetic) saved 0.007 s there but
+columns, one thread): on an Intel machine (about 0.20 s) the products A @ Q_j and the certificate at
+their GEMM floor, about 2/3; the symmetry check of A (_max_asymmetry, one tiled pass) about 1/10;
+orthogonalisation (both passes against all of Q) about 1/8; Rayleigh-Ritz (11 eigh of H up to
+220 x 220) about 1/20.  On an AMD EPYC machine (cProfile, 0.34-0.36 s): the 12 applications of A
+0.283 s (4/5), the symmetry check 0.022 s (1/16), the thin products of orthogonalisation and Ritz
+vectors 0.031 s (1/11), Rayleigh-Ritz 0.010 s (1/35).  There one (n x n)(n x w) product costs about
+10 ms + 0.5 ms per column (w = 1, 11, 20, 40, 128: 5.2, 18.7, 20.9, 34.4, 83 ms: A is streamed once
+per call), so fewer, wider calls pay only if they do not add columns: the default b = 20 (231
+columns, 0.355 s) is within 3% of the best of b = 12-48 (b = 12: 191 columns, 0.347 s; b = 24-48:
+251-443 columns, 0.38-0.57 s; benchmarks/test_bench_eigen.py prints time / floor).  On the Intel
+machine a first pass against the previous block only
+(block Lanczos: Q_i^T A Q_j vanishes for i < j - 1 in exact arithmetic) saved 0.007 s but
 lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that is kept,
 not replaced): the couplings it drops are rounding amplified by that breakdown, not O(eps ||A||).
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
@@ -157,7 +170,7 @@ _MAX_BLOCK_STEPS = 500
 _MMAX = 300
 _MATRIX_FREE_BLOCK = 2
 _PROBE_MIN_N = 512     # auto on a LinearOperator: no timing probe at or below this n
-_BATCH_GAIN = 2.0      # ... block when A applied to B columns costs <= B / this times 1 column
+_BATCH_GAIN = 1.75     # ... block when A applied to B columns costs <= B / this times 1 column
 _LOBPCG_RUNS = 5
 _CHOLQR_MIN_PIVOT = 1e-4
 _ROUTES = {

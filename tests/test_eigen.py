@@ -6,9 +6,9 @@ degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 
 Every comparison is relative to lambda_1, and every subspace check is the Davis-Kahan bound
 sin(angle) <= (||R_ours||_F + ||R_numpy||_F) / gap, with R = A V - V diag(values) recomputed here.
 """
-import time
 import warnings
 from fractions import Fraction
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -270,31 +270,42 @@ def test_auto_routes():
 
 
 class _TimedOperator(LinearOperator):
-    """A @ V that costs ``per_call`` seconds plus ``per_column`` seconds per column (a sleep), as an
-    operator that reads its data once per call (a GEMM) or once per column (a loop) does."""
+    """A @ V that costs ``per_call`` seconds plus ``per_column`` seconds per column, as an operator that
+    reads its data once per call (a GEMM) or once per column (a loop) does.  The seconds pass on the
+    operator's own virtual clock (``clock``), which ``probe_clock`` puts in place of the probe's
+    time.perf_counter: the probe then measures exactly these costs, so that a threshold can be tested
+    at any distance from it, and no test sleeps."""
 
-    def __init__(self, A, per_call, per_column, timed_calls=None):
+    def __init__(self, A, per_call, per_column):
         super().__init__(np.float64, A.shape)
-        self.A, self.per_call, self.per_column, self.untimed = A, per_call, per_column, timed_calls
+        self.A, self.per_call, self.per_column, self.now = A, per_call, per_column, 0.0
+
+    def clock(self) -> float:
+        return self.now
 
     def _matmat(self, V):
-        if self.untimed is None or self.untimed > 0:     # ``timed_calls``: only the first ones cost
-            time.sleep(self.per_call + self.per_column * V.shape[1])
-            self.untimed = None if self.untimed is None else self.untimed - 1
+        self.now += self.per_call + self.per_column * V.shape[1]
         return self.A @ V
 
     def _matvec(self, v):
         return self._matmat(v.reshape(-1, 1)).ravel()
 
 
-def test_auto_on_an_operator_picks_by_the_cost_of_its_applications():
+def probe_clock(monkeypatch, operator: _TimedOperator) -> _TimedOperator:
+    """``operator``, with numerics.eigen's clock (its ``time.perf_counter``, read by the probe only)
+    replaced by the operator's virtual one."""
+    monkeypatch.setattr(eigen, "time", SimpleNamespace(perf_counter=operator.clock))
+    return operator
+
+
+def test_auto_on_an_operator_picks_by_the_cost_of_its_applications(monkeypatch):
     """n > 512: auto times A on B = max(2k, k+8) columns against one column.  Cost by the call ->
     the wide block (fewer applications), starting from the probe's product; cost by the column ->
     eigsh (fewer columns).  Each route is certified like an explicit one."""
     lam = np.linspace(1, 0, 600) ** 3
     A = build(lam, 2)
-    by_call = top_eigenpairs(_TimedOperator(A, per_call=0.01, per_column=0.0), 3)
-    by_column = top_eigenpairs(_TimedOperator(A, per_call=0.0, per_column=0.002), 3)
+    by_call = top_eigenpairs(probe_clock(monkeypatch, _TimedOperator(A, per_call=0.01, per_column=0.0)), 3)
+    by_column = top_eigenpairs(probe_clock(monkeypatch, _TimedOperator(A, per_call=0.0, per_column=0.002)), 3)
     assert (by_call.method, by_column.method) == ("block", "eigsh")
     for result in (by_call, by_column):
         assert np.abs(result.values - lam[:3]).max() <= VALUE_RTOL
@@ -306,17 +317,17 @@ def test_auto_on_an_operator_picks_by_the_cost_of_its_applications():
     assert np.array_equal(by_call.values, plain.values) and np.array_equal(by_call.vectors, plain.vectors)
 
 
-@pytest.mark.parametrize("gain, route", [(2.6, "block"), (1.5, "eigsh")])
-def test_auto_on_an_operator_takes_the_block_once_a_column_in_it_costs_at_most_half(gain, route):
-    """The cost model's threshold (module docstring): block when t(B) <= B t(1) / 2.  An operator whose
-    block of B = 11 columns (k = 3) is ``gain`` times cheaper per column than one column alone: t(B) =
-    c + B p, t(1) = c + p with p = 4 ms and c = B p (gain - 1) / (B - gain).  Gains 2.6 and 1.5 sit 30%
-    and 25% from the threshold, more than a sleep's overshoot (~0.1-1 ms on 7-50 ms) moves them; only
-    the probe's two calls cost, so the solve itself is quick."""
+@pytest.mark.parametrize("gain, route", [(1.8, "block"), (1.7, "eigsh")])
+def test_auto_on_an_operator_takes_the_block_once_a_column_in_it_costs_at_most_1_75_times_less(
+        monkeypatch, gain, route):
+    """The cost model's threshold (module docstring): block when t(B) <= B t(1) / 1.75.  An operator
+    whose block of B = 11 columns (k = 3) is ``gain`` times cheaper per column than one column alone:
+    t(B) = c + B p, t(1) = c + p with p = 4 ms and c = B p (gain - 1) / (B - gain), on the virtual clock
+    (exact), so gains 1.8 and 1.7, 3% either side of 1.75, tell it from a threshold of 2 or 1.5."""
     per_column, B = 0.004, 11
     per_call = B * per_column * (gain - 1) / (B - gain)
     A = build(np.linspace(1, 0, 600) ** 3, 2)
-    result = top_eigenpairs(_TimedOperator(A, per_call, per_column, timed_calls=2), 3)
+    result = top_eigenpairs(probe_clock(monkeypatch, _TimedOperator(A, per_call, per_column)), 3)
     assert result.method == route
 
 
