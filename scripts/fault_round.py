@@ -54,7 +54,7 @@ FAULTS = [
      "system = ck.counts[:, None] * ck.mean + np.diag(ck.excess)", "system = ck.counts[:, None] * ck.mean",
      ["tests/test_g1_ridge.py"]),
     ("S3 ridge formula without the 1/n", "numerics/experiments/linear_training.py",
-     "S.T @ S / n + d * float(sigma2) / n * np.eye(2)", "S.T @ S / n + d * float(sigma2) * np.eye(2)",
+     "S.T @ S / n + total_variance / n * np.eye(2)", "S.T @ S / n + total_variance * np.eye(2)",
      ["tests/test_s3_margin_control.py"]),
     ("top eigenvector taken as the second one", "numerics/experiments/linear.py",
      "top = np.linalg.eigh(arrays.second_moment)[1][:, -1]", "top = np.linalg.eigh(arrays.second_moment)[1][:, -2]",
