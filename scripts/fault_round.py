@@ -132,6 +132,21 @@ FAULTS = [
 ]
 
 
+def why_not_applicable(root: Path, path, old, new, tests) -> str | None:
+    """Why the fault cannot be applied to the tree at ``root`` (None when it can): its original text must
+    occur exactly once in its file, its faulty text must differ, and the test files it names must exist
+    (tests/test_fault_round.py asserts this for every fault on the checkout)."""
+    count = (root / path).read_text().count(old)
+    if count != 1:
+        return f"{path}: the original text occurs {count} times"
+    if old == new:
+        return f"{path}: the fault changes nothing"
+    missing = [test for test in tests if not (root / test).is_file()]
+    if not tests or missing:
+        return f"missing test files: {missing or 'none named'}"
+    return None
+
+
 def run_fault(root: Path, work: Path, name, path, old, new, tests) -> tuple[str, float, str]:
     if work.exists():
         shutil.rmtree(work)
@@ -140,11 +155,11 @@ def run_fault(root: Path, work: Path, name, path, old, new, tests) -> tuple[str,
         return [n for n in names if n in skipped or (Path(folder) == root and n == "report")]
 
     shutil.copytree(root, work, ignore=ignore)
+    reason = why_not_applicable(work, path, old, new, tests)
+    if reason:
+        return "NOT APPLIED", 0.0, reason
     target = work / path
-    text = target.read_text()
-    if text.count(old) != 1:
-        return "NOT APPLIED", 0.0, f"{path}: the original text occurs {text.count(old)} times"
-    target.write_text(text.replace(old, new))
+    target.write_text(target.read_text().replace(old, new))
     env = {**os.environ, "PYTHONPATH": str(work), "SHORTCUT_NTK_PROFILE": "faults"}
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", *tests],
