@@ -17,7 +17,12 @@ Routes (``method``):
   eigsh    scipy.sparse.linalg.eigsh (ARPACK Lanczos), needs k <= n - 2            [all]
   lobpcg   scipy.sparse.linalg.lobpcg, block of k+1, needs n >= 5 (k+1); restarted warm
            up to 5 times when it stalls.  It breaks down (raises EigenConvergenceError)
-           when rank(A) < ~3 (k+1): its trial space [X, R, P] becomes singular.  With a tie
+           when rank(A - c I) < ~3 (k+1) for some c: rank(A) < 3 (k+1) (c = 0), or an eigenvalue
+           c repeated more than n - 3 (k+1) times (A a shifted low-rank matrix); its trial space
+           [X, R, P] becomes singular (measured: with one eigenvalue repeated so that
+           rank(A - c I) = 3-11 < 3 (k+1), 5-40 of 40 rotations raise at k = 1-3, n = 10-40;
+           none at rank(A - c I) >= 3 (k+1); a thorough-profile run found it at n = 10, k = 1,
+           with a five-fold bottom eigenvalue).  With a tie
            at the cut (lambda_k = lambda_{k+1}) it can also raise: it stalls at n = 5 (k+1)
            (dev-seed runs: n = 15, k = 2, 22 of 40 rotations raise, none padded to n = 20)
            or stagnates near 1e-10 |lambda_1| (n = 44, k = 6), above the default tol  [all]
@@ -58,27 +63,38 @@ routes (both certified); pass ``method`` for a reproducible route.
 Block route.  b random orthonormal columns start a Krylov basis Q = [V, A V, A^2 V, ...]
 (each new block projected off Q twice, each projection followed by a Cholesky QR -- CholeskyQR2,
 BLAS-3 only; Householder QR when the block is too ill-conditioned for it; directions that vanish,
-i.e. an invariant subspace, are replaced by random ones).  Every step costs one BLAS-3 product
-A @ Q_j (n x b) and a Rayleigh-Ritz step: LAPACK eigh of H = Q^T A Q, extended by the new block's
-rows and columns only (Q^T A Q_j, which the first projection needs anyway).  Ritz pairs
+i.e. an invariant subspace, are replaced by random ones; the first projection uses only the
+previous and the new block, as block Lanczos, when the couplings Q_i^T A Q_j to all earlier blocks,
+which Rayleigh-Ritz computes anyway, are at the Krylov relation's rounding level:
+``_first_pass_start``).  Every step costs one BLAS-3 product A @ Q_j (n x b) and a Rayleigh-Ritz
+step: LAPACK eigh of H = Q^T A Q, extended by the new block's rows and columns only (Q^T A Q_j,
+which the first projection needs anyway).  Ritz pairs
 (theta_i, x_i = Q y_i) have residuals ||A x_i - theta_i x_i|| = ||(A Q) y_i - theta_i Q y_i||,
 computed from the stored products; a step first screens them with the Krylov relation's b x b
 estimate (``_block``) and forms Q y_i, (A Q) y_i only when that passes.  It stops when the top k
-explicit residuals are <= tol |theta_1|.  Where the time goes (n = 4096 ReLU-NTK, top-10, 231
-columns, one thread): on an Intel machine (about 0.20 s) the products A @ Q_j and the certificate at
-their GEMM floor, about 2/3; the symmetry check of A (_max_asymmetry, one tiled pass) about 1/10;
-orthogonalisation (both passes against all of Q) about 1/8; Rayleigh-Ritz (11 eigh of H up to
-220 x 220) about 1/20.  On an AMD EPYC machine (cProfile, 0.34-0.36 s): the 12 applications of A
-0.283 s (4/5), the symmetry check 0.022 s (1/16), the thin products of orthogonalisation and Ritz
-vectors 0.031 s (1/11), Rayleigh-Ritz 0.010 s (1/35).  There one (n x n)(n x w) product costs about
-10 ms + 0.5 ms per column (w = 1, 11, 20, 40, 128: 5.2, 18.7, 20.9, 34.4, 83 ms: A is streamed once
-per call), so fewer, wider calls pay only if they do not add columns: the default b = 20 (231
-columns, 0.355 s) is within 3% of the best of b = 12-48 (b = 12: 191 columns, 0.347 s; b = 24-48:
-251-443 columns, 0.38-0.57 s; benchmarks/test_bench_eigen.py prints time / floor).  On the Intel
-machine a first pass against the previous block only
-(block Lanczos: Q_i^T A Q_j vanishes for i < j - 1 in exact arithmetic) saved 0.007 s but
-lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that is kept,
-not replaced): the couplings it drops are rounding amplified by that breakdown, not O(eps ||A||).
+explicit residuals are <= tol |theta_1| after at least one Krylov step, or when its basis spans the
+space: a first block alone is a random subspace, whose (k+1)-th Ritz value says nothing about
+lambda_{k+1} (a thorough-profile run found n = 11 with a 3-fold top eigenvalue and a block of 10:
+the block met that eigenspace in two directions, the top 2 converged at once, and gap_ok was True
+across the tie).  Where the time goes (n = 4096 ReLU-NTK, top-10, 231 columns, one thread, 12
+applications of A).  On an Intel Xeon (2026-12-02, instrumented, mean of 7;
+process time 0.25-0.33 s, the machine is noisy): the 12 applications of A 0.205-0.230 s, each a
+streaming read of A at the memory's rate (one read of A alone: 14-17 ms); the symmetry check of A
+(_max_asymmetry) 0.023-0.031 s; the thin products of orthogonalisation and Ritz vectors ~0.035 s;
+Rayleigh-Ritz (11 eigh of H up to 220 x 220) 0.015 s.  Three changes of 2026-12-02 took 0.030 s off
+the median there (paired, 16 alternating solves: 0.306 -> 0.271 s): tall-by-small products in the
+layout both BLAS libraries run faster (``_tall_times_small``), the guarded block-Lanczos first
+projection, and a transposed copy before the symmetry check's subtraction.  On an AMD EPYC machine
+(2026-12-01, cProfile, 0.34-0.36 s, before those changes): the 12 applications of A 0.283 s (4/5),
+the symmetry check 0.022 s (1/16), the thin products 0.031 s (1/11), Rayleigh-Ritz 0.010 s (1/35).
+There one (n x n)(n x w) product costs about 10 ms + 0.5 ms per column (w = 1, 11, 20, 40, 128:
+5.2, 18.7, 20.9, 34.4, 83 ms: A is streamed once per call), so fewer, wider calls pay only if they
+do not add columns: the default b = 20 (231 columns, 0.355 s) is within 3% of the best of b = 12-48
+(b = 12: 191 columns, 0.347 s; b = 24-48: 251-443 columns, 0.38-0.57 s; on the Intel machine b =
+12-40: 191-371 columns, medians 0.34-0.47 s, b = 20-24 best; benchmarks/test_bench_eigen.py prints
+time / floor).  An unguarded block-Lanczos first projection lost the certificate after a
+near-breakdown (a new direction of relative norm ~1e-9 that is kept, not replaced): the couplings it
+drops are then rounding amplified by that breakdown, not O(eps ||A||), and the guard sees them.
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
@@ -398,11 +414,14 @@ def _check_dense(A) -> tuple[np.ndarray, float]:
 
 def _max_asymmetry(A: np.ndarray) -> float:
     """max|A - A^T| over all entries (NaN if any entry is NaN, inf or NaN if any is inf) in one pass
-    over A.  A is read in t x t tiles (t = _SYMMETRY_TILE), one numpy call per block row: the tiles
-    (I, J >= I) of block row I are compared with their mirror tiles (J, I) through a 3-D view,
-    D[J, b, a] = A[i + Jt + b, i + a] - A[i + a, i + Jt + b], so that each mirror tile is read whole
-    while it is in L1 (one call per tile, as before, spent ~2/3 of its time in call overhead).  The
-    rows and columns past the last whole tile are compared as one n x (n mod t) slab."""
+    over A.  A is read in t x t tiles (t = _SYMMETRY_TILE), two numpy calls per block row: the mirror
+    tiles (J, I) of block row I's tiles (I, J >= I) are first copied transposed into a contiguous
+    buffer, D[J, b, a] = A[i + Jt + b, i + a] <- A[i + a, i + Jt + b] (each mirror tile is read whole
+    while it is in L1), then the tiles are subtracted from it in place, both operands now read along
+    rows.  Subtracting the transposed 3-D view directly cost 27-28 ms against 23 ms (n = 4096, one
+    thread, Intel Xeon, 2026-12-02; one streaming read of A: 14 ms); one call per tile spent ~2/3 of
+    its time in call overhead.  The rows and columns past the last whole tile are compared as one
+    n x (n mod t) slab."""
     if not A.flags.c_contiguous:          # an F-ordered A: A^T is C-ordered, with the same asymmetry
         A = A.T
     n, t = A.shape[0], _SYMMETRY_TILE
@@ -412,8 +431,8 @@ def _max_asymmetry(A: np.ndarray) -> float:
         for i in range(0, whole, t):
             J = (whole - i) // t
             D = buffer[:J * t * t].reshape(J, t, t)
-            np.subtract(A[i:whole, i:i + t].reshape(J, t, t),
-                        A[i:i + t, i:whole].reshape(t, J, t).transpose(1, 2, 0), out=D)
+            np.copyto(D, A[i:i + t, i:whole].reshape(t, J, t).transpose(1, 2, 0))
+            np.subtract(A[i:whole, i:i + t].reshape(J, t, t), D, out=D)
             tops += [D.max(), -D.min()]    # NaN propagates through both
         if whole < n:
             D = A[:, whole:] - A[whole:, :].T
@@ -523,7 +542,7 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
     Q, W, H = np.empty((n, mmax), order="F"), np.empty((n, mmax), order="F"), np.zeros((mmax, mmax))
     m, exact = 0, True
     block, product = start if start is not None else (_extend(Q[:, :0], rng.standard_normal((n, b)), rng), None)
-    for _ in range(_MAX_BLOCK_STEPS):
+    for step in range(_MAX_BLOCK_STEPS):
         m2 = m + block.shape[1]
         Q[:, m:m2], W[:, m:m2] = block, (op(block) if product is None else product)
         product = None
@@ -536,15 +555,16 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
             want = min(m, keep if restart else q)
             theta, Y = _top_eigh(H[:m, :m], want)
             theta, Y = theta[::-1], Y[:, ::-1].copy()
-            Z = last - matmul(Q[:, :m], h[:, :last.shape[1]])
+            first = _first_pass_start(h[:, :last.shape[1]], exact, math.sqrt(n) * _EPS * abs(theta[0]))
+            Z = last - _tall_times_small(Q[:, first:m], h[first:, :last.shape[1]])
             G = matmul(Z.T, Z)
             Ylast = Y[m - h.shape[1]:m, :k][:last.shape[1]]
             estimate = np.sqrt(np.maximum(np.einsum("ij,ij->j", Ylast, G @ Ylast), 0))
             target = tol * abs(theta[0])
             if restart or m == n or not exact or last.shape[1] < h.shape[1] or (m >= q and estimate.max() <= target):
-                X, AX = matmul(Q[:, :m], Y), matmul(W[:, :m], Y)
+                X, AX = _tall_times_small(Q[:, :m], Y), _tall_times_small(W[:, :m], Y)
                 res = np.linalg.norm(AX[:, :k] - X[:, :k] * theta[:k], axis=0)
-                if (m >= q and res.max() <= target) or m == n:
+                if (step and m >= q and res.max() <= target) or m == n:
                     return theta, X
             block, replaced = _complement(Q[:, :m], Z, np.abs(last).max(), rng, G)
             exact = exact and not replaced
@@ -555,25 +575,48 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
                                 f"{target:.3g} after {_MAX_BLOCK_STEPS} block steps")
 
 
+def _first_pass_start(h: np.ndarray, exact: bool, level: float) -> int:
+    """The first row of Q that the block route's first projection of a new block's product W_j = A Q_j
+    uses, given h = Q^T W_j (all rows, which Rayleigh-Ritz needs anyway): the previous and the new block
+    only (as block Lanczos: Q_i^T A Q_j = 0 for i < j - 1 in exact arithmetic) when every coupling to the
+    earlier blocks is <= ``level`` = sqrt(n) eps |theta_1|, the rounding level of the Krylov relation
+    (~eps ||A|| per entry; measured on the n = 4096 ReLU-NTK: <= 0.1 eps |theta_1|), so that what the
+    first pass leaves along them is no larger than its own rounding and the second pass removes it; all
+    of Q (0) otherwise: after a thick restart (a new block couples to every kept Ritz vector through its
+    residual), after a replaced direction (``exact`` False), and after a near-breakdown, whose amplified
+    rounding couples the next blocks to all of Q (tests/test_eigen.py's tiny-tail test: dropping such
+    couplings failed the certificate)."""
+    start = h.shape[0] - 2 * h.shape[1]
+    if exact and 0 < start < h.shape[0] and np.abs(h[:start]).max() <= level:
+        return start
+    return 0
+
+
 def _top_eigh(H: np.ndarray, count: int):
     """The top ``count`` eigenpairs of the symmetric H, ascending: LAPACK's MRRR driver (evr) for
     that subset only. MRRR can fail outright ("Internal Error") on a tightly clustered spectrum --
-    the thorough profile found H = 3.6e-5 I + O(1e-20) (4 x 4) -- and then the full
-    divide-and-conquer driver (evd) is used, which has no such failure mode.  H is finite (a dense A
-    passed _check_dense; the block route's H comes from operator outputs checked by _Operator), so
-    LAPACK's input scan (check_finite) is skipped."""
+    the thorough profile found H = 3.6e-5 I + O(1e-20) (4 x 4) -- or return fewer pairs than asked
+    on an exactly repeated eigenvalue (a dev-profile run found 3 of the top 5 returned for a 12 x 12 H
+    with eigenvalues of multiplicity 4, 6, 2; of 2000 random rotations of diag(3 (x4), 2 (x6), 1 (x2)),
+    2 lose pairs so, with this environment's OpenBLAS LAPACK); either way the full divide-and-conquer
+    driver (evd) is used instead, which has neither failure mode.  H is finite (a dense A passed
+    _check_dense; the block route's H comes from operator outputs checked by _Operator), so LAPACK's
+    input scan (check_finite) is skipped."""
     n = H.shape[0]
     try:
-        return scipy.linalg.eigh(H, subset_by_index=[n - count, n - 1], driver="evr", check_finite=False)
+        values, vectors = scipy.linalg.eigh(H, subset_by_index=[n - count, n - 1], driver="evr", check_finite=False)
+        if values.size == count:
+            return values, vectors
     except np.linalg.LinAlgError:
-        values, vectors = scipy.linalg.eigh(H, driver="evd", check_finite=False)
-        return values[n - count:], vectors[:, n - count:]
+        pass
+    values, vectors = scipy.linalg.eigh(H, driver="evd", check_finite=False)
+    return values[n - count:], vectors[:, n - count:]
 
 
 def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Orthonormal columns orthogonal to Q spanning Z's part outside range(Q); directions of
     Z that vanish there (relative 1e-10) are replaced by random ones (``_complement``)."""
-    return _complement(Q, Z - matmul(Q, matmul(Q.T, Z)), np.abs(Z).max(), rng)[0]
+    return _complement(Q, Z - _tall_times_small(Q, matmul(Q.T, Z)), np.abs(Z).max(), rng)[0]
 
 
 def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Generator,
@@ -591,8 +634,16 @@ def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Gener
         replaced = bool(weak.any())
         if replaced:
             B[:, weak] = rng.standard_normal((Q.shape[0], int(weak.sum())))
-    B -= matmul(Q, matmul(Q.T, B))
+    B -= _tall_times_small(Q, matmul(Q.T, B))
     return _cholesky_qr(B), replaced
+
+
+def _tall_times_small(Q: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Q @ C for a tall Q (n x m) and a small C (m x p), computed as (C^T Q^T)^T (a column-major
+    result).  Both BLAS libraries here run that layout faster for the block route's column-major Q
+    (one thread, n = 4096, p = 20, Intel Xeon, 2026-12-02): m = 220 torch.mm 1.70 -> 0.97 ms, numpy
+    1.75 -> 1.01 ms; m = 60 torch.mm 0.30 -> 0.26 ms, numpy 0.35 -> 0.29 ms."""
+    return matmul(C.T, Q.T).T
 
 
 def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | None = None) -> np.ndarray | None:
@@ -616,7 +667,7 @@ def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | Non
     if vanish is not None and (pivots.min() < _CHOLQR_MIN_PIVOT or (pivots * d).min() <= vanish):
         return None
     Linv = scipy.linalg.lapack.dtrtri(L, lower=1)[0]       # L has positive pivots: invertible
-    return matmul(Z, Linv.T / d[:, None])
+    return _tall_times_small(Z, Linv.T / d[:, None])
 
 
 # ---------------------------------------------------------------------------------------------
