@@ -642,7 +642,8 @@ def _tall_times_small(Q: np.ndarray, C: np.ndarray) -> np.ndarray:
     """Q @ C for a tall Q (n x m) and a small C (m x p), computed as (C^T Q^T)^T (a column-major
     result).  Both BLAS libraries here run that layout faster for the block route's column-major Q
     (one thread, n = 4096, p = 20, Intel Xeon, 2026-12-02): m = 220 torch.mm 1.70 -> 0.97 ms, numpy
-    1.75 -> 1.01 ms; m = 60 torch.mm 0.30 -> 0.26 ms, numpy 0.35 -> 0.29 ms."""
+    1.75 -> 1.01 ms; m = 60 torch.mm 0.30 -> 0.26 ms, numpy 0.35 -> 0.29 ms.  Not for m = p = b (the
+    Cholesky QR's Z L^-T): there it gains nothing (58-60 us either way) and costs 18% on a row-major Z."""
     return matmul(C.T, Q.T).T
 
 
@@ -667,7 +668,7 @@ def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | Non
     if vanish is not None and (pivots.min() < _CHOLQR_MIN_PIVOT or (pivots * d).min() <= vanish):
         return None
     Linv = scipy.linalg.lapack.dtrtri(L, lower=1)[0]       # L has positive pivots: invertible
-    return _tall_times_small(Z, Linv.T / d[:, None])
+    return matmul(Z, Linv.T / d[:, None])
 
 
 # ---------------------------------------------------------------------------------------------

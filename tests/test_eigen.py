@@ -646,6 +646,7 @@ def test_mrrr_returning_fewer_pairs_than_asked_falls_back_to_divide_and_conquer(
         for method in ("eigh", "block"):
             check_against_numpy(B, generic, 3, top_eigenpairs(B, 3, method=method))
 
+
 @pytest.mark.parametrize("method", ["eigh", "full", "block"])
 def test_one_by_one_matrix(method):
     result = top_eigenpairs(np.array([[2.5]]), 1, method=method)
