@@ -92,7 +92,15 @@ There one (n x n)(n x w) product costs about 10 ms + 0.5 ms per column (w = 1, 1
 do not add columns: the default b = 20 (231 columns, 0.355 s) is within 3% of the best of b = 12-48
 (b = 12: 191 columns, 0.347 s; b = 24-48: 251-443 columns, 0.38-0.57 s; on the Intel machine b =
 12-40: 191-371 columns, medians 0.34-0.47 s, b = 20-24 best; benchmarks/test_bench_eigen.py prints
-time / floor).  An unguarded block-Lanczos first projection lost the certificate after a
+time / floor).  A slower AMD EPYC machine of 2026-12-02 (one-thread GEMM 33-36 GFLOP/s at 1024^3;
+numpy's OpenBLAS chosen): 0.77 s, of which the 12 applications of A 0.57 s (48 ms each for 20
+columns, ~14 GFLOP/s: OpenBLAS's kernel, not the memory, limits them there), the symmetry check
+0.097 s and the rest 0.106 s.  There OpenBLAS runs (V^T A)^T = A^T V 17-34% faster than A V at n =
+2048-4096 (n = 4096, 20 columns: 48 -> 40 ms; 11 columns: 52 -> 34 ms), bit for bit the same
+result on this kernel, so an A that equals its transpose entry for entry is applied as A^T V
+(numerics.blas.symmetric_matmul; with torch's MKL the layout is unchanged): dense solve 0.86-0.91
+-> 0.68-0.76 s (medians of 7, three alternating pairs).  A float64 A accepted with a nonzero
+asymmetry is applied as A V, the matrix the certificate judges.  An unguarded block-Lanczos first projection lost the certificate after a
 near-breakdown (a new direction of relative norm ~1e-9 that is kept, not replaced): the couplings it
 drops are then rounding amplified by that breakdown, not O(eps ||A||), and the guard sees them.
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
@@ -168,7 +176,7 @@ import scipy.linalg
 import scipy.sparse.linalg as spla
 import torch
 
-from numerics.blas import matmul
+from numerics.blas import matmul, symmetric_matmul
 from numerics.data import MixtureArrays
 from numerics.seeds import numpy_generator
 from numerics.threads import one_thread
@@ -288,10 +296,11 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     eps, start = _EPS, None
     default_block = max(2 * k, k + 8) if kind == "dense" else _MATRIX_FREE_BLOCK
     if kind == "dense":
-        A, eps = _check_dense(A)
+        A, eps, exactly_symmetric = _check_dense(A)
         if method == "auto":
             method = "eigh" if n <= 512 or k > n / 4 else "block"
-        op = _Operator(n, lambda V: matmul(A, np.ascontiguousarray(V)))
+        product = symmetric_matmul if exactly_symmetric else matmul
+        op = _Operator(n, lambda V: product(A, np.ascontiguousarray(V)))
     elif kind == "lowrank":
         F = A.F
         method = "lowrank" if method == "auto" else method
@@ -386,13 +395,14 @@ def _check_block_size(block_size, method: str, default: int) -> int:
     return int(block_size)
 
 
-def _check_dense(A) -> tuple[np.ndarray, float]:
-    """(float64 copy/view of A, eps_A): rejects NaN/inf and max|A - A^T| > 1e-10 (eps_A / eps_64) max|A|
-    in one tiled pass over A (_max_asymmetry); a lower-precision A (eps_A > eps_64) is replaced by
-    (A + A^T) / 2. eps_A is the machine epsilon of A's floating dtype, eps_64 for float64 and exact
-    (integer, bool) input.  max|A| (over the upper triangle) is bounded below by max|A_ii|, which a PSD
-    matrix attains (|A_ij| <= sqrt(A_ii A_jj)): the full maximum is read only when that bound does not
-    already pass the check.  A NaN/inf entry a_ij makes a_ij - a_ji NaN/inf, so the same pass finds it."""
+def _check_dense(A) -> tuple[np.ndarray, float, bool]:
+    """(float64 copy/view of A, eps_A, whether it equals its transpose entry for entry): rejects NaN/inf and
+    max|A - A^T| > 1e-10 (eps_A / eps_64) max|A| in one tiled pass over A (_max_asymmetry); a
+    lower-precision A (eps_A > eps_64) is replaced by (A + A^T) / 2. eps_A is the machine epsilon of A's
+    floating dtype, eps_64 for float64 and exact (integer, bool) input. max|A| (over the upper triangle) is
+    bounded below by max|A_ii|, which a PSD matrix attains (|A_ij| <= sqrt(A_ii A_jj)): the full maximum is
+    read only when that bound does not already pass the check. A NaN/inf entry a_ij makes a_ij - a_ji
+    NaN/inf, so the same pass finds it."""
     if isinstance(A, torch.Tensor):
         eps = float(torch.finfo(A.dtype).eps) if A.dtype.is_floating_point else _EPS
     else:
@@ -409,7 +419,9 @@ def _check_dense(A) -> tuple[np.ndarray, float]:
     if asym > rtol * amax:
         raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > {rtol:.3g} max|A| = {rtol * amax:.3g} "
                          "(1e-10 scaled by the machine epsilon of A's dtype over float64's)")
-    return ((A + A.T) / 2 if eps > _EPS else A), eps
+    if eps > _EPS:
+        return (A + A.T) / 2, eps, True   # fl(a + b) = fl(b + a): exactly symmetric
+    return A, eps, asym == 0
 
 
 def _max_asymmetry(A: np.ndarray) -> float:

@@ -31,6 +31,23 @@ def test_each_library_multiplies_within_the_dot_product_bound(library, dtype, sh
     assert np.all(np.abs(product - exact) <= matmul_rounding(k, float(np.finfo(dtype).eps)) * scale)
 
 
+@given(library=st.sampled_from(sorted(blas.LIBRARIES)), k=st.integers(1, 70), n=st.integers(1, 70),
+       orders=st.tuples(st.sampled_from("CF"), st.sampled_from("CF")), seed=st.integers(0, 2**32 - 1))
+def test_the_transposed_layout_is_a_transpose_b_and_the_symmetric_product_is_s_b(library, k, n, orders, seed):
+    """TRANSPOSED[library](a, b) = a^T b for a square, non-symmetric a (so a layout that computed a b
+    instead fails), and SYMMETRIC[library](s, b) = s b for an exactly symmetric s = a + a^T, each within
+    the dot-product bound of an independent long-double product."""
+    rng = np.random.default_rng(seed)
+    a = np.asarray(rng.standard_normal((k, k)), order=orders[0])
+    b = np.asarray(rng.standard_normal((k, n)), order=orders[1])
+    s = np.asarray(a + a.T, order=orders[0])
+    bound = matmul_rounding(k, float(np.finfo(np.float64).eps))
+    for product, left in ((blas.TRANSPOSED[library](a, b), a.T), (blas.SYMMETRIC[library](s, b), s)):
+        exact = left.astype(np.longdouble) @ b.astype(np.longdouble)
+        scale = np.abs(left).astype(np.longdouble) @ np.abs(b).astype(np.longdouble)
+        assert product.shape == (k, n) and np.all(np.abs(product - exact) <= bound * scale)
+
+
 @pytest.mark.parametrize("seconds, chosen", [({"torch": 1.0, "numpy": 0.5}, "numpy"),
                                              ({"torch": 1.0, "numpy": 0.81}, "torch"),
                                              ({"torch": 0.5, "numpy": 1.0}, "torch")])
@@ -51,6 +68,8 @@ def test_the_environment_pins_the_library_and_a_bad_value_is_refused(monkeypatch
     for name in blas.LIBRARIES:
         monkeypatch.setenv(blas.ENVIRONMENT, name)
         assert blas.gemm_library() == name and np.array_equal(blas.matmul(a, b), a @ b)   # exact integers
+        s = a @ a.T                                                   # exactly symmetric integers
+        assert np.array_equal(blas.symmetric_matmul(s, b[:2, :]), s @ b[:2, :])
     monkeypatch.setenv(blas.ENVIRONMENT, "mkl")
     with pytest.raises(ValueError, match=r"SHORTCUT_NTK_BLAS must be one of \['numpy', 'torch'\], got 'mkl'"):
         blas.matmul(a, b)
@@ -72,8 +91,9 @@ def test_read_only_operands_multiply_without_a_warning():
 
 
 def test_the_floor_takes_the_faster_library(monkeypatch):
-    """gemm_rate is the best of the libraries: a library made 1000x slower does not move it."""
-    rate = floor.gemm_rate(64, 64, 8)
+    """gemm_rate is the best of the libraries: a library made 1000x slower does not move it (a
+    non-square shape, which only the two libraries' plain layouts can compute)."""
+    rate = floor.gemm_rate(64, 32, 8)
     slow = blas.LIBRARIES["torch"]
 
     def slower(a, b):
@@ -82,6 +102,27 @@ def test_the_floor_takes_the_faster_library(monkeypatch):
         return slow(a, b)
 
     monkeypatch.setitem(blas.LIBRARIES, "torch", slower)
+    floor._measured_gemm_rate.cache_clear()
+    try:
+        assert floor.gemm_rate(64, 32, 8) >= rate / 4
+    finally:
+        floor._measured_gemm_rate.cache_clear()
+
+
+def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
+    """For a square first factor gemm_rate also times the transposed layout (numerics.blas.TRANSPOSED,
+    what a symmetric A's products may use): both plain layouts made 1000x slower do not move it."""
+    rate = floor.gemm_rate(64, 64, 8)
+
+    def slower(product):
+        def call(a, b):
+            for _ in range(1000):
+                product(a, b)
+            return product(a, b)
+        return call
+
+    for name in list(blas.LIBRARIES):
+        monkeypatch.setitem(blas.LIBRARIES, name, slower(blas.LIBRARIES[name]))
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(64, 64, 8) >= rate / 4

@@ -17,10 +17,19 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
-from numerics import eigen
+from numerics import blas, eigen
 from numerics.eigen import DEFAULT_TOL, EigenConvergenceError, LowRank, top_eigenpairs
 from numerics.pytest_plugin import examples
-from numerics.tolerances import CERTIFICATE_FACTOR, EIGEN_ANGLE_ATOL, EIGEN_REL_GAP, EIGEN_RESIDUAL, EIGEN_VALUE_RTOL, EPS, FEW_ULPS
+from numerics.tolerances import (
+    CERTIFICATE_FACTOR,
+    EIGEN_ANGLE_ATOL,
+    EIGEN_REL_GAP,
+    EIGEN_RESIDUAL,
+    EIGEN_VALUE_RTOL,
+    EPS,
+    FEW_ULPS,
+    matmul_rounding,
+)
 from theory import GMM
 
 pytestmark = pytest.mark.claim("L3")
@@ -496,6 +505,28 @@ def test_symmetry_scale_is_the_largest_entry_even_off_the_diagonal():
         else:
             with pytest.raises(ValueError, match="A must be symmetric"):
                 top_eigenpairs(B, 2, method="eigh")
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_only_an_exactly_symmetric_A_is_applied_in_the_transposed_layout(monkeypatch, library):
+    """A dense A's products go through numerics.blas.symmetric_matmul (with numpy: A^T V, the faster
+    layout there) only when A equals A^T entry for entry.  A float64 A accepted with a small asymmetry
+    (~3e-11 max|A|, under the 1e-10 tolerance) is applied as A V: the reported residuals are
+    ||A v_i - lambda_i v_i||, recomputed here in long double within the dot-product bound, not those of
+    A^T, which differ from them by ~||(A - A^T) v|| (control: over 100x that bound here)."""
+    monkeypatch.setenv(blas.ENVIRONMENT, library)
+    S = build(np.linspace(10, 1, 40), 5)
+    assert eigen._check_dense(S)[2]                       # built exactly symmetric: A^T V allowed
+    R = np.random.default_rng(6).standard_normal((40, 40))
+    A = S + 1e-11 * np.abs(S).max() * (R - R.T)
+    assert not eigen._check_dense(A)[2]
+    result = top_eigenpairs(A, 3, method="block", tol=EIGEN_RESIDUAL)
+    V, lam = result.vectors.astype(np.longdouble), result.values.astype(np.longdouble)
+    bound = matmul_rounding(41, EPS) * np.linalg.norm(np.abs(A) @ np.abs(result.vectors) + np.abs(result.vectors * result.values), axis=0)
+    own = np.linalg.norm(A.astype(np.longdouble) @ V - V * lam, axis=0).astype(float)
+    transposed = np.linalg.norm(A.T.astype(np.longdouble) @ V - V * lam, axis=0).astype(float)
+    assert np.all(np.abs(result.residuals - own) <= bound + EPS * own)
+    assert np.all(np.abs(own - transposed) > 100 * bound)
 
 
 @pytest.mark.parametrize("method", ["eigh", "full", "block", "eigsh", "lobpcg"])
