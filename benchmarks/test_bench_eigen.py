@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
-from numerics.blas import matmul
+from numerics.blas import symmetric_matmul
 from numerics.eigen import LowRank, top_eigenpairs
 from numerics.floor import REFERENCE_GEMM, eigh_seconds, gemm_rate, gemm_seconds
 from numerics.kernels import relu_ntk
@@ -150,8 +150,9 @@ def test_lowrank_route_n65536(benchmark):
 
 
 class KernelOperator(spla.LinearOperator):
-    """v -> K v and V -> K V, both through numerics.blas.matmul (one BLAS for both routes, the
-    machine's faster one on thin products, as the floor prices every application; behind torch.mm,
+    """v -> K v and V -> K V, both through numerics.blas.symmetric_matmul (K equals K^T entry for entry,
+    checked by the caller; one BLAS and layout for both routes, the machine's faster one on thin
+    products, as for the dense route and as the floor prices every application; behind torch.mm,
     MKL on an AMD EPYC ran the 20-column product at 12.4 GFLOP/s against OpenBLAS's 28.6, which
     measured the library, not the solver: numerics/eigen.py gives both); ``widths`` records the
     columns of every application, for the floor."""
@@ -163,7 +164,7 @@ class KernelOperator(spla.LinearOperator):
     def _apply(self, V):
         V2 = np.ascontiguousarray(V, dtype=np.float64).reshape(self.shape[0], -1)
         self.widths.append(V2.shape[1])
-        return matmul(self.K, V2).reshape(np.shape(V))
+        return symmetric_matmul(self.K, V2).reshape(np.shape(V))
 
     _matvec = _matmat = _apply
 
@@ -182,6 +183,7 @@ def test_matrix_free(benchmark, method):
     floor is that of the applications of the last round."""
     benchmark.group = f"matrix-free-ntk-top{K_TOP}-n4096-tol1e-8"
     K = relu_ntk_kernel(4096)
+    assert np.array_equal(K, K.T)         # relu_ntk is symmetric in its two arguments, entry for entry
     ref = reference(("ntk", 4096), lambda: K)
     operators = []
 
