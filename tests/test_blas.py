@@ -16,6 +16,22 @@ from numerics import blas, floor
 from numerics.tolerances import matmul_rounding
 
 
+def within_dot_product_bound(product, a, b) -> bool:
+    """|product - a b| <= matmul_rounding(inner, eps) (|a| |b|) entrywise, a b and |a| |b| in long double."""
+    exact = a.astype(np.longdouble) @ b.astype(np.longdouble)
+    scale = np.abs(a).astype(np.longdouble) @ np.abs(b).astype(np.longdouble)
+    return bool(np.all(np.abs(product - exact) <= matmul_rounding(a.shape[1], float(np.finfo(a.dtype).eps)) * scale))
+
+
+def slowed(product):
+    """``product`` made 1000x slower (a library the floor must not be held to)."""
+    def call(a, b):
+        for _ in range(1000):
+            product(a, b)
+        return product(a, b)
+    return call
+
+
 @given(library=st.sampled_from(sorted(blas.LIBRARIES)), dtype=st.sampled_from(["float32", "float64"]),
        shape=st.tuples(st.integers(1, 70), st.integers(1, 70), st.integers(1, 70)),
        orders=st.tuples(st.sampled_from("CF"), st.sampled_from("CF")), seed=st.integers(0, 2**32 - 1))
@@ -25,10 +41,8 @@ def test_each_library_multiplies_within_the_dot_product_bound(library, dtype, sh
     a = np.asarray(rng.standard_normal((m, k)), dtype=dtype, order=orders[0])
     b = np.asarray(rng.standard_normal((k, n)), dtype=dtype, order=orders[1])
     product = blas.LIBRARIES[library](a, b)
-    exact = a.astype(np.longdouble) @ b.astype(np.longdouble)
-    scale = np.abs(a).astype(np.longdouble) @ np.abs(b).astype(np.longdouble)
     assert product.shape == (m, n) and product.dtype == np.dtype(dtype)
-    assert np.all(np.abs(product - exact) <= matmul_rounding(k, float(np.finfo(dtype).eps)) * scale)
+    assert within_dot_product_bound(product, a, b)
 
 
 @given(library=st.sampled_from(sorted(blas.LIBRARIES)), k=st.integers(1, 70), n=st.integers(1, 70),
@@ -41,11 +55,8 @@ def test_the_transposed_layout_is_a_transpose_b_and_the_symmetric_product_is_s_b
     a = np.asarray(rng.standard_normal((k, k)), order=orders[0])
     b = np.asarray(rng.standard_normal((k, n)), order=orders[1])
     s = np.asarray(a + a.T, order=orders[0])
-    bound = matmul_rounding(k, float(np.finfo(np.float64).eps))
     for product, left in ((blas.TRANSPOSED[library](a, b), a.T), (blas.SYMMETRIC[library](s, b), s)):
-        exact = left.astype(np.longdouble) @ b.astype(np.longdouble)
-        scale = np.abs(left).astype(np.longdouble) @ np.abs(b).astype(np.longdouble)
-        assert product.shape == (k, n) and np.all(np.abs(product - exact) <= bound * scale)
+        assert product.shape == (k, n) and within_dot_product_bound(product, left, b)
 
 
 @pytest.mark.parametrize("seconds, chosen", [({"torch": 1.0, "numpy": 0.5}, "numpy"),
@@ -94,14 +105,7 @@ def test_the_floor_takes_the_faster_library(monkeypatch):
     """gemm_rate is the best of the libraries: a library made 1000x slower does not move it (a
     non-square shape, which only the two libraries' plain layouts can compute)."""
     rate = floor.gemm_rate(64, 32, 8)
-    slow = blas.LIBRARIES["torch"]
-
-    def slower(a, b):
-        for _ in range(1000):
-            slow(a, b)
-        return slow(a, b)
-
-    monkeypatch.setitem(blas.LIBRARIES, "torch", slower)
+    monkeypatch.setitem(blas.LIBRARIES, "torch", slowed(blas.LIBRARIES["torch"]))
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(64, 32, 8) >= rate / 4
@@ -113,16 +117,8 @@ def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
     """For a square first factor gemm_rate also times the transposed layout (numerics.blas.TRANSPOSED,
     what a symmetric A's products may use): both plain layouts made 1000x slower do not move it."""
     rate = floor.gemm_rate(64, 64, 8)
-
-    def slower(product):
-        def call(a, b):
-            for _ in range(1000):
-                product(a, b)
-            return product(a, b)
-        return call
-
     for name in list(blas.LIBRARIES):
-        monkeypatch.setitem(blas.LIBRARIES, name, slower(blas.LIBRARIES[name]))
+        monkeypatch.setitem(blas.LIBRARIES, name, slowed(blas.LIBRARIES[name]))
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(64, 64, 8) >= rate / 4
