@@ -15,7 +15,9 @@ It gives a test suite:
       thorough  400 examples, for a search before a release (``-n auto`` with pytest-xdist spreads it);
       faults    ci without shrinking: a fault-injection run wants "caught or not", not a minimal example.
     A property with its own count writes ``@settings(max_examples=examples(n))``: n under ci, 16n under
-    thorough (an explicit count overrides the profile's).
+    thorough (an explicit count overrides the profile's). A slow one writes ``@slow_property(n, ci=k)``:
+    k draws (0: its @example draws only) in the budgeted default run, examples(n) under dev and thorough;
+    ``THOROUGH`` is true under thorough, for a property that runs only there.
   * the claims ledger: at the end of a run, per claim, tests passed/failed/skipped and Hypothesis
     examples run; ``--claims-json PATH`` writes it as JSON. The ledger is built from the test reports
     on the controlling process, so a pytest-xdist run (``-n 2``) gives the same ledger as a serial one.
@@ -29,11 +31,9 @@ import os
 from collections import defaultdict
 
 import pytest
-import torch
 from hypothesis import HealthCheck, Phase, register_random, settings
 from hypothesis.statistics import collector
 
-from numerics.threads import one_thread
 from theory.claims import CLAIMS
 
 #: the ci profile's example count, the unit of ``examples``
@@ -57,15 +57,47 @@ def examples(n: int) -> int:
     return max(1, round(n * settings.default.max_examples / CI_EXAMPLES))
 
 
+#: the loaded profile is thorough (more than dev's 50 examples): a property too slow even for dev runs only then,
+#: ``@pytest.mark.skipif(not THOROUGH, reason=...)``
+THOROUGH = settings.default.max_examples > 50
+
+
+def slow_property(n: int, *, ci: int, phases=None) -> settings:
+    """The settings of a property whose examples cost seconds each: under the ci and faults profiles (the
+    default test run, budgeted at 4 minutes on 2 cores) its @example draws and its first ``ci`` generated
+    ones (``ci = 0``: the @example draws only); under dev and thorough ``examples(n)``, as any property, so
+    the deeper search keeps its depth.  ``phases`` defaults to the profile's (faults: no shrinking)."""
+    if ci < 0 or ci > n:
+        raise ValueError(f"ci must lie in [0, n = {n}], got {ci}")
+    phases = tuple(settings.default.phases if phases is None else phases)
+    if settings.default.max_examples > CI_EXAMPLES:
+        return settings(max_examples=examples(n), phases=phases)
+    if ci == 0:
+        return settings(max_examples=1, phases=[phase for phase in phases if phase is Phase.explicit])
+    return settings(max_examples=ci, phases=phases)
+
+
 class _TorchGlobalRandom:
     """torch's global RNG, Random-like, so that Hypothesis seeds it per example and restores it
     after (as it does for ``random`` and ``numpy.random``). The library never reads it (every
     draw takes a seed or a Generator; tests/test_determinism.py); only torch.nn layers built by
-    tests do."""
+    tests do. torch is imported at the first example, not with the plugin: pytest's controlling
+    process (and a project without torch tests) never pays its import."""
 
-    seed = staticmethod(torch.manual_seed)
-    getstate = staticmethod(torch.get_rng_state)
-    setstate = staticmethod(torch.set_rng_state)
+    @staticmethod
+    def seed(seed):
+        import torch
+        torch.manual_seed(seed)
+
+    @staticmethod
+    def getstate():
+        import torch
+        return torch.get_rng_state()
+
+    @staticmethod
+    def setstate(state):
+        import torch
+        torch.set_rng_state(state)
 
 
 TORCH_GLOBAL_RANDOM = _TorchGlobalRandom()      # module-level: Hypothesis keeps only a weakref
@@ -79,7 +111,8 @@ _CLAIMS_PROPERTY = "shortcut_ntk_claims"
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_thread():
-    """Every test runs with one BLAS/torch thread (numerics/threads.py)."""
+    """Every test runs with one BLAS/torch thread (numerics/threads.py, imported here: it imports torch)."""
+    from numerics.threads import one_thread
     with one_thread():
         yield
 

@@ -21,7 +21,7 @@ from numerics.experiments.margins import kernel_margins, linear_margins, linear_
 from numerics.experiments.relu import canonical_sample
 from numerics.kernels import linear_ntk, relu_ntk
 from numerics.margin_control import METHODS, kkt_residuals, svm_on_gram
-from numerics.pytest_plugin import examples
+from numerics.pytest_plugin import examples, slow_property
 from numerics.settings import VAR_RELU_E3
 from theory.reweighting import vs_balancing_exponent
 from theory.strategies import seeds
@@ -162,7 +162,7 @@ def _fails(check):
 
 
 # ---- M1: every method keeps the gap ------------------------------------------------------------------
-@settings(max_examples=examples(6))
+@slow_property(6, ci=2)         # ~3.5 s per draw here (two samples x six trainers)
 @given(rhos=st.tuples(RHO, RHO), salience=SALIENCE, s2=S2, ratio=RATIOS, seed=seeds())
 def test_every_method_keeps_the_gap_growing_with_rho(rhos, salience, s2, ratio, seed):
     """M1: squared loss to gamma y (equal training margins), the hard-margin SVM, long logistic, importance-weighted
@@ -182,7 +182,7 @@ def test_every_method_keeps_the_gap_growing_with_rho(rhos, salience, s2, ratio, 
     assert check.ok, check.detail
 
 
-@settings(max_examples=examples(5))
+@slow_property(5, ci=2)         # ~2.6 s per draw here
 @given(salience=SALIENCE, s2=S2, ratio=RATIOS, seed=seeds())
 def test_every_method_is_balanced_at_half_and_leaves_the_band_at_09(salience, s2, ratio, seed):
     """M1 negative control with power: at rho = 1/2 (mirror symmetry) every method's normalized gap is within

@@ -31,7 +31,7 @@ from numerics.experiments.resnet import DigitsSetting, network, train_and_test
 from numerics.margin_control import METHODS, kkt_residuals, svm_on_gram, train_linear
 from numerics.models import OneLayerLinear
 from numerics.network_margins import train_network
-from numerics.pytest_plugin import examples
+from numerics.pytest_plugin import THOROUGH, examples
 from numerics.report.margins import RESNET_QUICK, RESNET_STEPS
 from numerics.settings import VAR_RELU_E3
 from numerics.structured_ntk import structured_gram
@@ -42,8 +42,6 @@ pytestmark = pytest.mark.claim("M1")
 
 SALIENCE = Fraction(13, 10)
 RHOS = (Fraction(1, 2), Fraction(9, 10))
-#: a thorough-only property: under the ci profile (25 examples) it is skipped, under ``thorough`` it runs
-THOROUGH = settings.default.max_examples > 50
 
 
 # ---- the trainer ---------------------------------------------------------------------------------

@@ -11,6 +11,11 @@ before fixing the criteria:
       not in 4 of 60 pairs 0.2 apart; conflicting accuracy (steps of 1/80) did not rise in any pair
       0.4 apart, but rose in 3 of 60 pairs 0.3 apart; |gap(1/2)| < gap(9/10) failed for 1 seed of 30.
 Hence E2 uses pairs >= 0.2 apart, E3's margin pairs >= 0.3 apart and its accuracy pairs >= 0.4.
+
+E3 after real gradient descent of the ResNet (width 16, 150 steps, rho 1/2 -> 9/10, seed 0) is the E3-resnet18
+report entry (numerics.report.resnet.e3_trained), which tests/test_report_entries.py runs in the default test run;
+a copy of it here (same setting, seed, steps and rule) was removed. The two kernel properties below are slow
+(seconds per draw): the default run takes their first 2 draws, dev and thorough examples(4) (slow_property).
 """
 from fractions import Fraction
 
@@ -22,7 +27,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.clusters import cluster_kernel, predicted_eigenvalues
 from numerics.experiments import resnet as ex
-from numerics.pytest_plugin import examples
+from numerics.pytest_plugin import examples, slow_property
 from numerics.structured_ntk import structured_gram
 from numerics.tolerances import (
     RESNET_ACCURACY_PAIRS_APART,
@@ -84,7 +89,7 @@ def test_g1_negative_control_wrong_clusters_do_not_predict():
 
 # ---- E2 ----------------------------------------------------------------------------------------
 @pytest.mark.claim("E2")
-@settings(max_examples=examples(4), phases=NO_SHRINK)
+@slow_property(4, ci=2, phases=NO_SHRINK)
 @given(seed=small_seeds(), rho_lo=st.fractions(HALF, Fraction(7, 10), max_denominator=20),
        gap=st.fractions(Fraction(1, 5), Fraction(2, 5), max_denominator=20))
 def test_e2_aligned_feature_gains_over_conflicting_as_rho_grows(seed, rho_lo, gap):
@@ -112,7 +117,7 @@ def test_e2_negative_control_no_preference_at_rho_one_half(seed):
 
 # ---- E3 ----------------------------------------------------------------------------------------
 @pytest.mark.claim("E3")
-@settings(max_examples=examples(4), phases=NO_SHRINK)
+@slow_property(4, ci=2, phases=NO_SHRINK)
 @given(seed=small_seeds(), rho_lo=st.fractions(HALF, Fraction(3, 5), max_denominator=20),
        gap=st.fractions(Fraction(3, 10), Fraction(9, 20), max_denominator=20),
        gamma=st.sampled_from([Fraction(1, 10), Fraction(1), Fraction(10)]))
@@ -141,14 +146,4 @@ def test_e3_negative_control_no_gap_at_rho_one_half(seed):
     half, imbalanced = (ex.digits_kernel_regression_margins(ex.digits_grams(r, seed=seed, setting=SETTING))
                         for r in (HALF, NINE_TENTHS))
     check = checks.margin_gap_exceeds_band(imbalanced.gap, abs(half.gap))
-    assert check.ok, check.detail
-
-
-@pytest.mark.claim("E3")
-def test_e3_trained_network_margin_gap_grows_with_rho():
-    """Real gradient descent of the ResNet (width 16, 150 steps, eta = 0.2 / lambda_1; the initial
-    output subtracted): the aligned-minus-conflicting gap grows from rho = 1/2 to 9/10."""
-    setting = SETTING.with_(width=16)
-    lo, hi = (ex.trained_margins(r, seed=0, setting=setting, steps=150, eta_fraction=0.1) for r in (HALF, NINE_TENTHS))
-    check = checks.margin_gap_grows([HALF, NINE_TENTHS], [lo.gap, hi.gap])
     assert check.ok, check.detail

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numerics import checks
 from numerics.data import canonical_counts, sample_gmm
 from numerics.experiments.linear_training import cluster_margins, feature_energy_ratio, interpolation, ridge_error
-from numerics.pytest_plugin import examples
+from numerics.pytest_plugin import examples, slow_property
 from numerics.tolerances import (
     INTERPOLATION_MARGIN,
     RHO_PAIRS_APART,
@@ -111,7 +111,7 @@ def test_margin_gap_grows_as_the_imbalance_grows(rhos, seed):
     assert check.ok, check.detail
 
 
-@settings(max_examples=examples(1))
+@slow_property(1, ci=0)         # 6.7 s per draw here: the default run takes the pinned seed 167
 @given(seed=seeds())
 @example(seed=167)
 def test_ridge_formula_error_shrinks_like_sqrt_n_over_d(seed):
