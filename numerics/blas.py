@@ -53,23 +53,22 @@ def _numpy_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b)
 
 
-def _torch_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _torch_matmul(b.T, a).T
-
-
-def _numpy_transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.matmul(b.T, a).T
+def _transposed(product):
+    """a^T b through ``product`` as product(b^T, a)^T."""
+    def transposed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return product(b.T, a).T
+    return transposed
 
 
 LIBRARIES = {"torch": _torch_matmul, "numpy": _numpy_matmul}
 #: a^T b for a square a, computed as (b^T a)^T: for a C-ordered a that puts a in the BLAS's column-major
 #: "no transpose" position, a layout some BLAS runs faster (``symmetric_matmul``)
-TRANSPOSED = {"torch": _torch_transposed, "numpy": _numpy_transposed}
+TRANSPOSED = {name: _transposed(product) for name, product in LIBRARIES.items()}
 #: the layout ``symmetric_matmul`` uses with each library: numpy's OpenBLAS ran (b^T a)^T 17-34% faster
 #: than a b at n = 2048 and 4096, b = 11 and 20 columns (one thread, AMD EPYC, 2026-12-02; n = 4096,
 #: b = 20: 48 -> 40 ms; at n = 1024, inside the last-level cache, the two were within 10%); torch's MKL
 #: keeps a b, the layout its block-route figures were measured in (Intel Xeon).
-SYMMETRIC = {"torch": _torch_matmul, "numpy": _numpy_transposed}
+SYMMETRIC = {"torch": LIBRARIES["torch"], "numpy": TRANSPOSED["numpy"]}
 
 
 def gemm_library() -> str:

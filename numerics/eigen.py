@@ -101,8 +101,9 @@ result on this kernel, so an A that equals its transpose entry for entry is appl
 (numerics.blas.symmetric_matmul; with torch's MKL the layout is unchanged): dense solve 0.86-0.91
 -> 0.68-0.76 s (medians of 7, three alternating pairs).  A float64 A accepted with a nonzero
 asymmetry is applied as A V, the matrix the certificate judges.  An unguarded block-Lanczos first
-projection lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that is kept, not replaced): the couplings it
-drops are then rounding amplified by that breakdown, not O(eps ||A||), and the guard sees them.
+projection lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that
+is kept, not replaced): the couplings it drops are then rounding amplified by that breakdown, not
+O(eps ||A||), and the guard sees them.
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by

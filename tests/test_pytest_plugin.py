@@ -5,6 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from numerics.pytest_plugin import slow_property
 
 USER_TESTS = '''
 import pytest
@@ -99,7 +104,6 @@ def test_a_property_with_its_own_count_is_searched_deeper_by_deeper_profiles(pyt
 
 
 def test_a_slow_property_count_outside_its_range_is_refused():
-    from numerics.pytest_plugin import slow_property
     for n, ci in ((3, 4), (3, -1)):
         with pytest.raises(ValueError, match=rf"^ci must lie in \[0, n = {n}\], got {ci}$"):
             slow_property(n, ci=ci)
@@ -116,10 +120,6 @@ def test_every_property_count_in_this_suite_goes_through_examples():
 def test_torch_global_rng_is_seeded_per_example_and_restored_after():
     """The plugin registers torch's global RNG with Hypothesis (importing torch only at the first example): a
     property's torch draws do not depend on the state before it, and that state is back after it."""
-    import torch
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
     drawn = []
 
     @settings(max_examples=3, derandomize=True, database=None)
