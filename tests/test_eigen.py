@@ -28,6 +28,7 @@ from numerics.tolerances import (
     EIGEN_VALUE_RTOL,
     EPS,
     FEW_ULPS,
+    NEGATIVE_CONTROL_FACTOR,
     matmul_rounding,
 )
 from theory import GMM
@@ -55,6 +56,23 @@ def spectra(draw, kinds=("generic", "degenerate", "rank_deficient"), n_min=2, n_
                               np.zeros(n - rank)])
         cuts = list(range(1, rank + 1)) + [n]
     return lam * 10.0 ** draw(st.floats(-6, 6)), cuts
+
+
+@st.composite
+def lobpcg_breakdown_spectra(draw, n_min=10, n_max=80):
+    """(lam descending, k): n - (largest multiplicity) = rank(A - c I) < 3 (k+1) for the repeated eigenvalue
+    c, lobpcg's breakdown regime (k <= n // 5 - 1, its own limit).  c = 0 below every other eigenvalue (a
+    rank-deficient A) or c anywhere among them (a shifted low-rank A); it repeats more than 2n/5 > k times,
+    so the cut k lies among the others above it, never inside its eigenspace."""
+    n = draw(st.integers(n_min, n_max))
+    k = draw(st.integers(1, n // 5 - 1))
+    others = draw(st.integers(k, 3 * (k + 1) - 1))
+    above = others if draw(st.booleans()) else draw(st.integers(k, others))
+    rng = np.random.default_rng(draw(seeds))
+    c = 0.0 if above == others else rng.uniform(0.05, 0.5)
+    lam = np.concatenate([np.sort(c + rng.uniform(0.05, 1.0, above))[::-1], np.full(n - others, c),
+                          np.sort(rng.uniform(0.0, c, others - above))[::-1]])
+    return lam * 10.0 ** draw(st.floats(-6, 6)), k
 
 
 def build(lam, seed):
@@ -145,9 +163,9 @@ def test_lobpcg_below_rank_3k_is_right_or_raises(data, seed):
     """scipy's lobpcg breaks down when rank(A - c I) < 3 (k+1) for some c (its trial space [X, R, P]
     is singular): rank(A) < 3 (k+1), or an eigenvalue repeated more than n - 3 (k+1) times. The route
     must then raise EigenConvergenceError, never return wrong pairs."""
-    lam, cuts = data.draw(spectra(kinds=("rank_deficient", "degenerate"), n_min=10), label="spectrum")
-    k = draw_cut(data, lam, cuts, K_MAX["lobpcg"](lam.size))
-    assume(shifted_rank(lam) < 3 * (k + 1))
+    lam, k = data.draw(lobpcg_breakdown_spectra(), label="spectrum")
+    assert shifted_rank(lam) < 3 * (k + 1) and k <= K_MAX["lobpcg"](lam.size)
+    assume(lam[k - 1] - lam[k] >= REL_GAP * lam[0])
     A = build(lam, seed)
     try:
         result = top_eigenpairs(A, k, method="lobpcg", seed=seed)
@@ -381,6 +399,25 @@ def test_cholesky_qr_refuses_blocks_it_cannot_orthonormalise():
         assert np.abs(B.T @ B - np.eye(2)).max() <= EIGEN_RESIDUAL and np.abs(Q.T @ B).max() <= EIGEN_RESIDUAL, name
 
 
+def test_lowrank_takes_the_thin_svd_where_the_gram_route_would_lose_orthogonality():
+    """Singular values 1 .. 1e-6 (eigenvalues over 12 decades), k = r - 1, so the k+1 pairs computed are all of
+    F's: below lambda_i = 1e-4 lambda_1 the Gram route's v = F u / sqrt(lambda) loses orthogonality like
+    eps lambda_1 / lambda_i (control: more than NEGATIVE_CONTROL_FACTOR x the allowance here), and the route
+    takes the thin SVD instead, whose vectors are orthonormal; the values are the squared singular values."""
+    rng = np.random.default_rng(5)
+    n, r = 60, 8
+    left, right = (np.linalg.qr(rng.standard_normal((m, r)))[0] for m in (n, r))
+    singular = np.logspace(0, -6, r)
+    F = (left * singular) @ right.T
+    res = top_eigenpairs(LowRank(F), r - 1)
+    assert np.abs(res.vectors.T @ res.vectors - np.eye(r - 1)).max() <= EIGEN_RESIDUAL
+    assert np.abs(res.values - singular[:r - 1] ** 2).max() <= VALUE_RTOL * singular[0] ** 2
+    assert res.residuals.max() <= EIGEN_RESIDUAL * singular[0] ** 2
+    lam, U = np.linalg.eigh(F.T @ F)
+    gram = F @ (U / np.sqrt(lam))
+    assert np.abs(gram.T @ gram - np.eye(r)).max() > NEGATIVE_CONTROL_FACTOR * EIGEN_RESIDUAL
+
+
 def test_torch_input_unpacking_and_seeded_determinism():
     A = build(np.linspace(2, 0, 40), 3)
     values, vectors = top_eigenpairs(torch.from_numpy(A), 4)
@@ -513,7 +550,8 @@ def test_only_an_exactly_symmetric_A_is_applied_in_the_transposed_layout(monkeyp
     layout there) only when A equals A^T entry for entry.  A float64 A accepted with a small asymmetry
     (~3e-11 max|A|, under the 1e-10 tolerance) is applied as A V: the reported residuals are
     ||A v_i - lambda_i v_i||, recomputed here in long double within the dot-product bound, not those of
-    A^T, which differ from them by ~||(A - A^T) v|| (control: over 100x that bound here)."""
+    A^T, which differ from them by ~||(A - A^T) v||.  Control: that difference exceeds the first
+    comparison's allowance NEGATIVE_CONTROL_FACTOR times, so residuals of A^T could not pass it."""
     monkeypatch.setenv(blas.ENVIRONMENT, library)
     S = build(np.linspace(10, 1, 40), 5)
     assert eigen._check_dense(S)[2]                       # built exactly symmetric: A^T V allowed
@@ -525,8 +563,9 @@ def test_only_an_exactly_symmetric_A_is_applied_in_the_transposed_layout(monkeyp
     bound = matmul_rounding(41, EPS) * np.linalg.norm(np.abs(A) @ np.abs(result.vectors) + np.abs(result.vectors * result.values), axis=0)
     own = np.linalg.norm(A.astype(np.longdouble) @ V - V * lam, axis=0).astype(float)
     transposed = np.linalg.norm(A.T.astype(np.longdouble) @ V - V * lam, axis=0).astype(float)
-    assert np.all(np.abs(result.residuals - own) <= bound + EPS * own)
-    assert np.all(np.abs(own - transposed) > 100 * bound)
+    allowance = bound + EPS * own
+    assert np.all(np.abs(result.residuals - own) <= allowance)
+    assert np.all(np.abs(own - transposed) > NEGATIVE_CONTROL_FACTOR * allowance)
 
 
 @pytest.mark.parametrize("method", ["eigh", "full", "block", "eigsh", "lobpcg"])

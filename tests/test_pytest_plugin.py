@@ -2,6 +2,7 @@
 this repository: the claim marker with a built-in and a user-registered id, the ledger and
 --claims-json, and a clear error for an unregistered id."""
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.pytest_plugin import slow_property
+import numerics
+from numerics.pytest_plugin import PROJECT_PACKAGES, project_modules, slow_property
 
 USER_TESTS = '''
 import pytest
@@ -136,3 +138,16 @@ def test_torch_global_rng_is_seeded_per_example_and_restored_after():
         assert torch.equal(torch.get_rng_state(), before)
         runs.append(list(drawn))
     assert runs[0] == runs[1]
+
+
+def test_every_project_module_is_loaded_before_the_first_test(request):
+    """Hypothesis draws literal constants from a pool mined from the local modules in sys.modules, so the
+    plugin imports every module of numerics and theory before the first test (a session fixture): the pool,
+    and with it every derandomized property's examples, is then the same for any selection of tests and any
+    xdist worker.  Its list is the source tree's, and each module is loaded."""
+    root = Path(numerics.__file__).parent.parent
+    files = {".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+             for package in PROJECT_PACKAGES for path in (root / package).rglob("*.py")}
+    assert set(project_modules()) == files
+    assert "_project_modules_loaded" in request.fixturenames
+    assert files <= set(sys.modules)
