@@ -41,12 +41,18 @@ PROBE_SHAPE = (1024, 1024, 20)
 PROBE_REPEATS = 7
 
 
-def _torch_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if a.flags.writeable and b.flags.writeable:
-        return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
-    with warnings.catch_warnings():     # a read-only array: torch warns, and nothing writes through it
+def tensor_view(a: np.ndarray) -> torch.Tensor:
+    """a as a torch tensor sharing its memory (torch.from_numpy), for callers that only read it: a
+    read-only a is accepted without torch's warning that writing through the view is undefined."""
+    if a.flags.writeable:
+        return torch.from_numpy(a)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+        return torch.from_numpy(a)
+
+
+def _torch_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return torch.mm(tensor_view(a), tensor_view(b)).numpy()
 
 
 def _numpy_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -100,8 +100,12 @@ columns, ~14 GFLOP/s: OpenBLAS's kernel, not the memory, limits them there), the
 result on this kernel, so an A that equals its transpose entry for entry is applied as A^T V
 (numerics.blas.symmetric_matmul; with torch's MKL the layout is unchanged): dense solve 0.86-0.91
 -> 0.68-0.76 s (medians of 7, three alternating pairs).  A float64 A accepted with a nonzero
-asymmetry is applied as A V, the matrix the certificate judges.  An unguarded block-Lanczos first
-projection lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that
+asymmetry is applied as A V, the matrix the certificate judges.  On an AMD EPYC machine of
+2026-12-03 (one-thread GEMM 44 GFLOP/s at 1024^3, numpy's OpenBLAS chosen; process time, 7 solves):
+0.41-0.43 s, of which the 12 applications of A 0.31 s (the route's floor, 0.31 s), the symmetry
+check 0.046 s and the rest 0.060-0.065 s (thin products 0.030 s, Rayleigh-Ritz 0.012 s); with the
+symmetry check rewritten around torch's blocked transpose (``_max_asymmetry``) it takes 0.025-0.030 s
+there, the solve 0.40-0.41 s.  An unguarded block-Lanczos first projection lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that
 is kept, not replaced): the couplings it drops are then rounding amplified by that breakdown, not
 O(eps ||A||), and the guard sees them.
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
@@ -181,7 +185,7 @@ import scipy.linalg
 import scipy.sparse.linalg as spla
 import torch
 
-from numerics.blas import matmul, symmetric_matmul
+from numerics.blas import matmul, symmetric_matmul, tensor_view
 from numerics.data import MixtureArrays
 from numerics.seeds import numpy_generator
 from numerics.threads import one_thread
@@ -192,7 +196,7 @@ __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", 
 DEFAULT_TOL = 1e-12
 _EPS = np.finfo(np.float64).eps
 _SYMMETRY_RTOL = 1e-10
-_SYMMETRY_TILE = 32   # doubles per tile side (_max_asymmetry): 32 x 32 tiles are fastest at n = 4096
+_SYMMETRY_TILE = 64   # rows per block row of the symmetry scan (_max_asymmetry)
 _GAP_FACTOR = 100.0
 _GRAM_MIN_RATIO = 1e-4
 _MAX_BLOCK_STEPS = 500
@@ -337,8 +341,8 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
         values, vectors = _lobpcg(op, k, q, tol_eff, rng)
     else:
         values, vectors = _block(op, k, q, tol_eff, rng, min(n, block_size), start)
-    order = np.argsort(values)[::-1][:q]
-    return _certify(op, values[order], vectors[:, order], k, method, tol_eff, eps)
+    order = np.argsort(values)[::-1][:q]   # np.take: a C-ordered copy (v[:, order] is F-ordered)
+    return _certify(op, values[order], np.take(vectors, order, axis=1), k, method, tol_eff, eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,29 +435,37 @@ def _check_dense(A) -> tuple[np.ndarray, float, bool]:
 
 def _max_asymmetry(A: np.ndarray) -> float:
     """max|A - A^T| over all entries (NaN if any entry is NaN, inf or NaN if any is inf) in one pass
-    over A.  A is read in t x t tiles (t = _SYMMETRY_TILE), two numpy calls per block row: the mirror
-    tiles (J, I) of block row I's tiles (I, J >= I) are first copied transposed into a contiguous
-    buffer, D[J, b, a] = A[i + Jt + b, i + a] <- A[i + a, i + Jt + b] (each mirror tile is read whole
-    while it is in L1), then the tiles are subtracted from it in place, both operands now read along
-    rows.  Subtracting the transposed 3-D view directly cost 27-28 ms against 23 ms (n = 4096, one
-    thread, Intel Xeon, 2026-12-02; one streaming read of A: 14 ms); one call per tile spent ~2/3 of
-    its time in call overhead.  The rows and columns past the last whole tile are compared as one
-    n x (n mod t) slab."""
+    over A, one thread.  Block row I (rows i .. i + t, t = _SYMMETRY_TILE) is compared with its mirror
+    block column in three torch calls, each reading or writing along rows: the column slab
+    A[i:, i:i + t] is copied into a contiguous buffer C, C^T into a second buffer D by torch's cache-
+    blocked transpose (its fast path for a transposed contiguous matrix), and A[i:i + t, i:] - D into
+    D, whose minimum and maximum (torch.aminmax: NaN propagates) bound the block row's asymmetry.
+    Measured (n = 4096, one thread, AMD EPYC, 2026-12-03, best of 7; one streaming read of A 7.3 ms):
+    23 ms, against 43 ms for the earlier numpy version, which copied the mirror tiles transposed in
+    one strided call (its inner loop read t rows 8 n bytes apart, all mapping to the same cache set:
+    29 of its 43 ms); n = 8192: 88-92 against 165-219 ms; t = 48, 64, 96 within 10% of each other at
+    both sizes, 32 and 128+ slower.  The rows and columns past the last whole block row are compared
+    as one n x (n mod t) slab."""
     if not A.flags.c_contiguous:          # an F-ordered A: A^T is C-ordered, with the same asymmetry
         A = A.T
     n, t = A.shape[0], _SYMMETRY_TILE
     whole = n - n % t
-    buffer, tops = np.empty(whole * t), [0.0]
-    with np.errstate(invalid="ignore"):   # inf - inf: NaN, reported by the caller
+    matrix, tops = tensor_view(A), [0.0]
+    C, D = torch.empty(whole * t, dtype=torch.float64), torch.empty(whole * t, dtype=torch.float64)
+    with one_thread():
         for i in range(0, whole, t):
-            J = (whole - i) // t
-            D = buffer[:J * t * t].reshape(J, t, t)
-            np.copyto(D, A[i:i + t, i:whole].reshape(t, J, t).transpose(1, 2, 0))
-            np.subtract(A[i:whole, i:i + t].reshape(J, t, t), D, out=D)
-            tops += [D.max(), -D.min()]    # NaN propagates through both
+            m = whole - i
+            slab = C[:m * t].view(m, t)
+            slab.copy_(matrix[i:whole, i:i + t])
+            mirror = D[:m * t].view(t, m)
+            mirror.copy_(slab.T)
+            torch.sub(matrix[i:i + t, i:whole], mirror, out=mirror)
+            low, high = torch.aminmax(mirror)
+            tops += [float(high), -float(low)]    # NaN propagates through both
         if whole < n:
-            D = A[:, whole:] - A[whole:, :].T
-            tops += [D.max(), -D.min()]
+            with np.errstate(invalid="ignore"):   # inf - inf: NaN, reported by the caller
+                rest = A[:, whole:] - A[whole:, :].T
+            tops += [rest.max(), -rest.min()]
     return float(np.max(tops))
 
 
@@ -693,7 +705,6 @@ def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | Non
 
 
 def _certify(op: _Operator, values, vectors, k: int, method: str, tol_eff: float, eps: float) -> EigenResult:
-    vectors = np.ascontiguousarray(vectors)
     R = op(vectors) - vectors * values
     res = np.sqrt(np.einsum("ij,ij->j", R, R))
     scale = abs(values[0])

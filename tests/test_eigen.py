@@ -515,8 +515,9 @@ def test_bad_input_raises_naming_the_argument(call, error, match):
 
 
 def test_non_finite_entries_in_the_last_tile_are_found():
-    """_check_dense scans 32 x 32 tiles and then the rows and columns past the last whole one: a NaN/inf
-    only there (n = 300 = 9 x 32 + 12)."""
+    """_check_dense scans block rows of _SYMMETRY_TILE (64) rows and then the rows and columns past the
+    last whole one: a NaN/inf only there (n = 300 = 4 x 64 + 44)."""
+    assert 300 % eigen._SYMMETRY_TILE == 44
     base = build(np.linspace(1, 0, 300), 5)
     for i, j, value in ((299, 299, np.nan), (0, 299, np.inf), (299, 0, -np.inf)):
         A = base.copy()
@@ -762,12 +763,13 @@ def test_a_requested_tolerance_is_met_and_iterative_routes_are_seeded():
 
 
 @settings(max_examples=examples(25))
-@given(n=st.integers(1, 150), seed=seeds, where=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+@given(n=st.integers(1, 200), seed=seeds, where=st.tuples(st.floats(0, 1), st.floats(0, 1)),
        fortran=st.booleans(), plant=st.sampled_from(["asymmetry", "nan", "inf", "-inf"]))
 def test_symmetry_and_finiteness_are_checked_at_every_position(n, seed, where, fortran, plant):
-    """_check_dense's one tiled pass (32 x 32 tiles, then the rows and columns past the last whole
-    tile) must see every entry, in C- and F-ordered A: an asymmetry 10x over the tolerance, or a
-    NaN/inf, planted at a drawn position is rejected; 10x under the tolerance it is accepted."""
+    """_check_dense's one pass (block rows of _SYMMETRY_TILE = 64 rows against their mirror columns, then
+    the rows and columns past the last whole block row) must see every entry, in C- and F-ordered A:
+    an asymmetry 10x over the tolerance, or a NaN/inf, planted at a drawn position is rejected; 10x
+    under the tolerance it is accepted."""
     i, j = (min(int(u * n), n - 1) for u in where)
     A = build(np.linspace(1, 0.5, n), seed)
     A = np.asfortranarray(A) if fortran else A
