@@ -16,7 +16,8 @@ choice from one process to the next).  ``SHORTCUT_NTK_BLAS=torch`` or ``=numpy``
 ``matmul(a, b)`` is a @ b, float64, through the chosen library (numerics/eigen.py's products);
 ``symmetric_matmul(a, b)`` the same for an exactly symmetric a, in the layout that library runs faster
 (a dense A's products in the eigensolver); numerics/floor.py times both libraries (and, for a square a,
-both layouts) and takes the fastest as the machine's floor.
+both layouts) and takes the fastest as the machine's floor.  ``tensor_view(a)`` is a torch view of a
+numpy array for read-only use (the torch product, the eigensolver's symmetry check).
 """
 from __future__ import annotations
 

@@ -105,9 +105,10 @@ asymmetry is applied as A V, the matrix the certificate judges.  On an AMD EPYC 
 0.41-0.43 s, of which the 12 applications of A 0.31 s (the route's floor, 0.31 s), the symmetry
 check 0.046 s and the rest 0.060-0.065 s (thin products 0.030 s, Rayleigh-Ritz 0.012 s); with the
 symmetry check rewritten around torch's blocked transpose (``_max_asymmetry``) it takes 0.025-0.030 s
-there, the solve 0.40-0.41 s.  An unguarded block-Lanczos first projection lost the certificate after a near-breakdown (a new direction of relative norm ~1e-9 that
-is kept, not replaced): the couplings it drops are then rounding amplified by that breakdown, not
-O(eps ||A||), and the guard sees them.
+there, the solve 0.40-0.41 s.  An unguarded block-Lanczos first projection lost the certificate
+after a near-breakdown (a new direction of relative norm ~1e-9 that is kept, not replaced): the
+couplings it drops are then rounding amplified by that breakdown, not O(eps ||A||), and the guard
+sees them.
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by

@@ -526,6 +526,20 @@ def test_non_finite_entries_in_the_last_tile_are_found():
             top_eigenpairs(A, 2)
 
 
+def test_a_read_only_dense_A_is_checked_and_solved_without_a_warning():
+    """The symmetry check reads A through a torch view (numerics.blas.tensor_view): a read-only A (a
+    memory-mapped kernel, say) must pass without torch's non-writable-array warning, on both routes that
+    read all of A, and give numpy's eigenvalues."""
+    lam = np.linspace(1, 0.5, 150)
+    A = build(lam, 4)
+    A.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("block", "eigh"):
+            values = top_eigenpairs(A, 3, method=method).values
+            assert np.allclose(values, np.linalg.eigvalsh(A)[::-1][:3], rtol=EIGEN_VALUE_RTOL, atol=0)
+
+
 def test_symmetry_scale_is_the_largest_entry_even_off_the_diagonal():
     """_check_dense first bounds max|A| by max|A_ii| (exact for PSD A) and reads the whole upper
     triangle only when that bound fails: an indefinite A with a zero diagonal must be judged against
