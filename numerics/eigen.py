@@ -437,16 +437,16 @@ def _check_dense(A) -> tuple[np.ndarray, float, bool]:
 def _max_asymmetry(A: np.ndarray) -> float:
     """max|A - A^T| over all entries (NaN if any entry is NaN, inf or NaN if any is inf) in one pass
     over A, one thread.  Block row I (rows i .. i + t, t = _SYMMETRY_TILE) is compared with its mirror
-    block column in three torch calls, each reading or writing along rows: the column slab
+    block column in four torch calls, each reading or writing along rows: the column slab
     A[i:, i:i + t] is copied into a contiguous buffer C, C^T into a second buffer D by torch's cache-
     blocked transpose (its fast path for a transposed contiguous matrix), and A[i:i + t, i:] - D into
     D, whose minimum and maximum (torch.aminmax: NaN propagates) bound the block row's asymmetry.
     Measured (n = 4096, one thread, AMD EPYC, 2026-12-03, best of 7; one streaming read of A 7.3 ms):
     23 ms, against 43 ms for the earlier numpy version, which copied the mirror tiles transposed in
     one strided call (its inner loop read t rows 8 n bytes apart, all mapping to the same cache set:
-    29 of its 43 ms); n = 8192: 88-92 against 165-219 ms; t = 48, 64, 96 within 10% of each other at
-    both sizes, 32 and 128+ slower.  The rows and columns past the last whole block row are compared
-    as one n x (n mod t) slab."""
+    29 of its 43 ms); n = 8192: 88-104 against 165-219 ms.  t = 64 was within 5% of the best of t =
+    32-96 at both sizes; t = 128 and 256 were 6-68% slower.  The rows and columns past the last whole
+    block row are compared as one n x (n mod t) slab."""
     if not A.flags.c_contiguous:          # an F-ordered A: A^T is C-ordered, with the same asymmetry
         A = A.T
     n, t = A.shape[0], _SYMMETRY_TILE
