@@ -24,13 +24,16 @@ shape (n1, n2, k, k) (numerics.kernels.empirical_ntk). Three routes, all exact u
       structured  patch Gram A = U_I U_J^T and cotangent Gram B = G_I G_J^T over all positions,
                   K_IJ = sum_{p,q} A * B (cost S^2 (D + C_out) per pair),
     structured when S^2 (D + C_out) < C_out D: the deep layers (few positions, many weights)
-    that hold most of a ResNet's parameters. Layout and blocking (all exact): conv inputs are stored
-    zero-padded and channels-last, so a patch matrix is one strided copy with contiguous channel runs
-    (columns ordered kernel row, kernel column, channel on both sides), kernel offsets that only ever
-    read padding are dropped (at 1x1 layer4 positions 8 of 9), a block's features (per-sample
-    gradients, or patch and cotangent rows) are formed once when all columns' fit in ``memory``, and
-    products are taken ROWS_* rows at a time so that only small diagonal squares are computed beyond the
-    upper triangle. ``profile`` (a GramProfile) records each layer's seconds and multiply-adds.
+    that hold most of a ResNet's parameters. Layout and blocking (all exact): the capture runs in the
+    channels-last memory format (4-D inputs; faster convolutions, and the stored layout below without
+    a transposing copy), conv inputs are stored zero-padded and channels-last, so a patch matrix is one
+    strided copy with contiguous channel runs (columns ordered kernel row, kernel column, channel on
+    both sides), kernel offsets that only ever read padding are dropped (at 1x1 layer4 positions 8 of
+    9), a block's features (per-sample gradients, or patch and cotangent rows) are formed once when all
+    columns' fit in ``memory``, into buffers every layer reuses, products are taken ROWS_* rows at a
+    time, and a symmetric K's diagonal squares by self-Grams (BLAS syrk, one triangle), so no pair
+    beyond the upper triangle is computed. ``profile`` (a GramProfile) records each step's seconds and
+    multiply-adds.
     Biases (db_i = sum_p g_i(p)) and eval-mode BatchNorm affine parameters (dgamma_i = sum_p
     g_i(p) xhat_i(p), dbeta_i = sum_p g_i(p), xhat = (x - running_mean) / sqrt(running_var + eps))
     have small per-sample gradients that are formed explicitly. Supported layers: Conv2d (zeros
@@ -52,15 +55,16 @@ stderr is a terminal, or when ``progress=True``.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 
+from numerics.blas import self_gram
 from numerics.eigen import top_eigenpairs
 from numerics.ntk_products import contract, ntk_operator
 from numerics.progress import bar
@@ -173,9 +177,11 @@ class LayerCost:
 class GramProfile:
     """Per-layer costs of ``structured_gram(..., profile=GramProfile())``, one row per step in call order:
     "capture" (the batched forward and backward; the forward's MACs counted, the backward's not), then
-    every weight's contraction under its module name (MACs of its matrix products as performed: the
-    per-sample gradient formation and the block products, diagonal squares of ROWS_* rows in full; the
-    elementwise A * B and its position sums, 1 / (D + C_out) of the structured products, not counted).
+    SMALL, the biases' and BatchNorm parameters' Gram (when the model has any), then every weight's
+    contraction under its module name (MACs of its matrix products as performed: the
+    per-sample gradient formation and the block products, a diagonal square's self-Gram one triangle
+    of r (r + 1) / 2 products; the elementwise A * B and its position sums, 1 / (D + C_out) of the
+    structured products, not counted).
     k outputs repeat the names; ``merged`` sums them."""
     layers: list[LayerCost] = field(default_factory=list)
 
@@ -229,22 +235,35 @@ class _Weight:
         self.inputs = self.cotangents = None
         self.offsets = None
 
-    def store(self, rows: slice, n: int, inputs: torch.Tensor, cotangent: torch.Tensor) -> None:
+    def store_inputs(self, rows: slice, n: int, inputs: torch.Tensor) -> None:
+        """Copy the layer's inputs of samples ``rows`` into the stored layout (called by the forward hook,
+        before any later in-place operation could change them; a conv's padding is zeroed once, when the
+        n-sample buffer is allocated, and its interior written here)."""
+        m = self.module
+        if isinstance(m, nn.Conv2d):
+            (ph, pw), (h, w) = m.padding, inputs.shape[2:]
+            if self.inputs is None:
+                self.inputs = inputs.new_zeros((n, h + 2 * ph, w + 2 * pw, inputs.shape[1]))
+            self.inputs[rows, ph:ph + h, pw:pw + w] = inputs.permute(0, 2, 3, 1)
+            return
+        inputs = inputs.reshape(inputs.shape[0], -1, inputs.shape[-1])
+        if self.inputs is None:
+            self.inputs = inputs.new_empty((n,) + inputs.shape[1:])
+        self.inputs[rows] = inputs
+
+    def store_cotangents(self, rows: slice, n: int, cotangent: torch.Tensor) -> None:
+        """Copy the output cotangents of samples ``rows`` as (b, S, C_out), positions as rows."""
         m = self.module
         if isinstance(m, nn.Conv2d):
             if self.offsets is None:
-                self.offsets = [_valid_offsets(inputs.shape[2 + ax], cotangent.shape[2 + ax], m.kernel_size[ax],
+                size = [self.inputs.shape[1 + ax] - 2 * m.padding[ax] for ax in (0, 1)]
+                self.offsets = [_valid_offsets(size[ax], cotangent.shape[2 + ax], m.kernel_size[ax],
                                                m.stride[ax], m.dilation[ax], m.padding[ax]) for ax in (0, 1)]
-            (ph, pw) = m.padding
-            inputs = F.pad(inputs, (pw, pw, ph, ph)).permute(0, 2, 3, 1)
             cotangent = cotangent.flatten(2).transpose(1, 2)
         else:
-            inputs = inputs.reshape(inputs.shape[0], -1, inputs.shape[-1])
             cotangent = cotangent.reshape(cotangent.shape[0], -1, cotangent.shape[-1])
-        if self.inputs is None:
-            self.inputs = inputs.new_empty((n,) + inputs.shape[1:])
+        if self.cotangents is None:
             self.cotangents = cotangent.new_empty((n,) + cotangent.shape[1:])
-        self.inputs[rows] = inputs
         self.cotangents[rows] = cotangent
 
     def patches(self, rows: slice) -> torch.Tensor:
@@ -281,11 +300,12 @@ class _Weight:
         s, d, c_out = self.shape
         return s * s * (d + c_out) < c_out * d
 
-    def per_sample(self, rows: slice, batch: int = 64) -> torch.Tensor:
+    def per_sample(self, rows: slice, out: torch.Tensor | None = None, batch: int = 64) -> torch.Tensor:
         """(b, C_out D): explicit per-sample weight gradients dW_i = sum_p g_i(p) u_i(p)^T, formed
-        ``batch`` samples at a time (bounded patch copies)."""
+        ``batch`` samples at a time (bounded patch copies), into ``out`` (b, C_out, D) when given."""
         s, d, c_out = self.shape
-        out = self.cotangents.new_empty((rows.stop - rows.start, c_out, d))
+        if out is None:
+            out = self.cotangents.new_empty((rows.stop - rows.start, c_out, d))
         for part in _chunks(rows.stop - rows.start, batch):
             sub = slice(rows.start + part.start, rows.start + part.stop)
             torch.bmm(self.cotangents[sub].transpose(1, 2), self.patches(sub), out=out[part])
@@ -304,8 +324,9 @@ def _channel_sums(module: nn.Module, t: torch.Tensor) -> torch.Tensor:
     return t.flatten(2).sum(2) if t.ndim > 2 else t
 
 
-def _small_gradients(module: nn.Module, inputs: torch.Tensor, cotangent: torch.Tensor) -> list[torch.Tensor]:
-    """Per-sample gradients (b, C) of a bias, and of BatchNorm's affine weight (module docstring)."""
+def _small_gradients(module: nn.Module, inputs: torch.Tensor | None, cotangent: torch.Tensor) -> list[torch.Tensor]:
+    """Per-sample gradients (b, C) of a bias, and of BatchNorm's affine weight (module docstring; ``inputs``
+    is read for BatchNorm only, None for a weight's layer)."""
     grads = []
     if isinstance(module, _BATCHNORM) and module.weight is not None:
         shape = (1, -1) + (1,) * (inputs.ndim - 2)
@@ -342,6 +363,26 @@ def _layers(model: nn.Module) -> dict[nn.Module, str]:
     return layers
 
 
+def _channels_last_weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Detached channels-last copies of the model's 4-D (conv) weights, for ``_forward``."""
+    return {name: p.detach().contiguous(memory_format=torch.channels_last)
+            for name, p in model.named_parameters() if p.ndim == 4}
+
+
+def _forward(model: nn.Module, x: torch.Tensor, channels_last: dict | None) -> torch.Tensor:
+    """model(x) with x as a leaf that requires grad; with ``channels_last`` (``_channels_last_weights``)
+    the forward runs in the channels-last memory format: x and the conv weights NHWC in memory, so
+    oneDNN's convolutions and their backward run faster and every conv input and output cotangent is
+    already in the stored channels-last layout (a plain copy instead of a transposing one). The values are
+    the same up to rounding; the user's model is not changed (torch.func.functional_call). Measured
+    (ResNet-18 width 64, n = 512, one thread, 2026-12-03): capture 2.45-2.80 s -> 1.46-1.50 s."""
+    x = x.detach()
+    if channels_last is None:
+        return model(x.requires_grad_(True))
+    x = x.contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    return functional_call(model, channels_last, (x,))
+
+
 def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, progress, column: int,
              profile: GramProfile | None):
     """Per-sample layer inputs and cotangents (for weights), and the small per-sample gradients, of the
@@ -356,15 +397,27 @@ def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, p
         if module in records:
             raise ValueError(f"{type(module).__name__} is called twice in one forward (shared weights); "
                              "the structured NTK needs each parametrised layer used once; use method='chunked'")
-        records[module] = (args[0].detach().clone(), output)
+        if module in weights:   # stored now, before a later in-place op can change them
+            weights[module].store_inputs(rows, n, args[0].detach())
+            records[module] = (None, output)
+        else:                   # BatchNorm: its inputs give xhat for the small gradients
+            records[module] = (args[0].detach().clone(), output)
         return output.clone()  # later in-place ops act on the clone, not on the recorded output
 
+    channels_last = _channels_last_weights(model) if X.ndim == 4 else None
     handles = [m.register_forward_hook(hook) for m in layers]
     try:
         for rows in bar(_chunks(n, batch_size), progress=progress, desc="NTK capture"):
             records.clear()
             with torch.enable_grad():
-                out = model(X[rows].detach().requires_grad_(True))
+                try:
+                    out = _forward(model, X[rows], channels_last)
+                except RuntimeError:
+                    if channels_last is None:
+                        raise
+                    channels_last = None    # e.g. a .view of a conv output, which channels-last strides refuse
+                    records.clear()
+                    out = _forward(model, X[rows], None)
                 used = [m for m in layers if m in records]
                 target = out.reshape(out.shape[0], -1)[:, column].sum()
                 cots = torch.autograd.grad(target, [records[m][1] for m in used], allow_unused=True)
@@ -376,7 +429,7 @@ def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, p
                 cot = cots[used.index(module)]
                 cot = torch.zeros_like(output) if cot is None else cot.detach()
                 if module in weights:
-                    weights[module].store(rows, n, inputs, cot)
+                    weights[module].store_cotangents(rows, n, cot)
                 parts += _small_gradients(module, inputs, cot)
             block = torch.cat(parts, 1) if parts else X.new_zeros(rows.stop - rows.start, 0)
             if small is None:
@@ -394,26 +447,60 @@ def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, p
     return captured, small
 
 
+class _Workspace:
+    """Feature buffers reused by every layer of one structured_gram call, one per slot ("rows",
+    "columns"): a layer's per-sample gradients are formed into memory an earlier layer already touched.
+    A fresh block is mapped by the allocator on first write, page by page: forming layer2's 1.2 GB of
+    gradients at n = 2048 took 2.60 s into a new block and 0.88 s into a reused one (one thread,
+    2026-12-03). On the CPU a slot is allocated once at ``capacity`` bytes (the ``memory`` bound of the
+    features; untouched pages cost nothing), so that growing layers do not map fresh blocks; elsewhere
+    (CUDA, where allocation commits memory) at the size asked, reallocated when a layer needs more."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._flat: dict[str, torch.Tensor] = {}
+
+    def take(self, slot: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        """An uninitialised tensor of ``shape`` with ``like``'s dtype and device, in the slot's buffer."""
+        numel = math.prod(shape)
+        flat = self._flat.get(slot)
+        if flat is None or flat.numel() < numel or flat.dtype != like.dtype or flat.device != like.device:
+            self._flat.pop(slot, None)          # freed before the new one is allocated
+            reserve = self.capacity // like.element_size() if like.device.type == "cpu" else 0
+            flat = self._flat[slot] = like.new_empty(max(numel, reserve))
+        return flat[:numel].view(shape)
+
+
 #: rows per block of a weight's products: explicit (per-sample gradients of ROWS_EXPLICIT samples against
 #: the columns) and structured (ROWS_STRUCTURED patch rows); large enough for one-thread GEMM to reach
-#: ~90% of its rate (measured: 135-150 of 155-175 GFLOP/s), small enough that the diagonal blocks
-#: (computed in full) add only ~ rows / n to the products.
+#: ~90% of its rate (measured: 135-150 of 155-175 GFLOP/s), small enough that the structured form's
+#: diagonal blocks (computed in full) add only ~ rows / n to the products.
 ROWS_EXPLICIT, ROWS_STRUCTURED = 256, 1024
+#: samples per diagonal square of the explicit form: one self-Gram (numerics.blas.self_gram, syrk) of this
+#: many samples' gradients. syrk computes one triangle, at 80-91 GFLOP/s from 512 rows up against GEMM's
+#: 86-89, but at 45-80 with 256 rows (one thread, float32, k = 9408-147456, 2026-12-03); at n = 2048 the
+#: squares cut layer2's products from 2.36 M sample pairs (rows of 256 against the columns from their
+#: first on: every 256 x 256 square in full) to 2.10 M (the upper triangle).
+SQUARE_EXPLICIT = 1024
 #: default working memory of structured_gram: at n = 2048 (width 64, 3x32x32) it holds every explicit
 #: layer's per-sample gradients (layer2's 1.2 GB: 36 s instead of 40 s for the Gram, measured).
 STRUCTURED_MEMORY = 2**31
 
 
 def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool, memory: int,
-                 form: str, chunk: int | None, profile: GramProfile | None) -> None:
+                 form: str, chunk: int | None, profile: GramProfile | None, workspace: _Workspace) -> None:
     """K += <dW_i, dW_j> for one layer, by the explicit or structured form (``form``; "auto": cheaper).
 
     Features of a block of samples: the per-sample gradients (explicit), or the patch and cotangent rows
     (structured). When every column's fit in ``memory`` (half of it for the structured form, whose A and B
     blocks take the other half) they are formed once; otherwise two blocks of ``memory`` / 2 each (/ 4 for
-    the structured form) are formed per product. Products are taken ROWS_* rows at a time against the columns (from those rows on within a
-    diagonal block), so only ROWS_* x ROWS_* squares are computed beyond the upper triangle. ``chunk``
-    (samples) sets every block size."""
+    the structured form) are formed per product. Products are taken ROWS_* rows at a time against the
+    columns. Symmetric K: the diagonal squares (samples I against themselves) are taken by self-Grams
+    (numerics.blas.self_gram: syrk, one triangle, half of a GEMM's multiply-adds), squares of
+    SQUARE_EXPLICIT samples' gradients (explicit) or of ROWS_STRUCTURED patch and cotangent rows
+    (structured: A = U_I U_I^T and B = G_I G_I^T are symmetric, A * B too, and its position sums give the
+    square), and only the blocks right of each square by GEMM, so no pair beyond the upper triangle is
+    computed twice. ``chunk`` (samples) sets every block size."""
     start = time.process_time()
     s, d, c_out = left.shape
     size = left.inputs.element_size()
@@ -422,24 +509,35 @@ def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool
     per_sample = size * (s * (d + c_out) if structured else c_out * d)
     keep = per_sample * n2 <= (memory // 2 if structured else memory)
     if structured:
-        def features(w: _Weight, rows: slice):
+        def features(w: _Weight, rows: slice, slot: str):
             return w.patches(rows).reshape(-1, d), w.cotangents[rows].reshape(-1, c_out)
 
         def take(f, rows: slice):
             return tuple(t[rows.start * s:rows.stop * s] for t in f)
 
+        def position_sums(A):
+            """(I s) x (J s) -> I x J: the sums over each sample pair's s x s position pairs."""
+            return A if s == 1 else A.view(A.shape[0] // s, s, A.shape[1] // s, s).sum((1, 3))
+
         def product(a, b):
             A = a[0] @ b[0].T
-            A.mul_(a[1] @ b[1].T)
-            return A if s == 1 else A.view(A.shape[0] // s, s, A.shape[1] // s, s).sum((1, 3))
+            return position_sums(A.mul_(a[1] @ b[1].T))
+
+        def square(a):
+            return position_sums(self_gram(a[0]).mul_(self_gram(a[1])))
+
+        def square_macs(r: int) -> int:
+            return r * s * (r * s + 1) // 2 * (d + c_out)
 
         per_pair = s * s * (d + c_out)
         rows_size = chunk or max(1, ROWS_STRUCTURED // s)
+        square_size = rows_size
         # A and B, (rows s) x (cols s) each, in half the memory; unkept features of two blocks in the other
         cols_size = chunk or max(1, min(memory // (4 * size * rows_size * s * s),
                                         n2 if keep else memory // (4 * per_sample)))
     else:
-        features = _Weight.per_sample
+        def features(w: _Weight, rows: slice, slot: str):
+            return w.per_sample(rows, workspace.take(slot, (rows.stop - rows.start, c_out, d), w.cotangents))
 
         def take(f, rows: slice):
             return f[rows]
@@ -447,26 +545,40 @@ def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool
         def product(a, b):
             return a @ b.T
 
+        square = self_gram
+
+        def square_macs(r: int) -> int:
+            return r * (r + 1) // 2 * per_pair
+
         per_pair = c_out * d
         rows_size = chunk or ROWS_EXPLICIT
+        square_size = chunk or SQUARE_EXPLICIT
         cols_size = chunk or (n2 if keep else max(1, memory // (2 * per_sample)))
     macs, formed = 0, 0
 
     def accumulate(rows: slice, cols: slice, a, b) -> None:
-        """K[rows, cols] += product of a (rows' features) and b (cols' features), rows_size rows at a time;
-        on a diagonal block (rows == cols, symmetric) each row group against the columns from it on."""
+        """K[rows, cols] += product of a (rows' features) and b (cols' features), rows_size rows at a time.
+        A block holding diagonal squares (symmetric, cols from rows.start on): per group of square_size
+        rows, its square by ``square`` and the group against the columns right of it."""
         nonlocal macs
-        diagonal = symmetric and rows == cols
-        for sub in _chunks(rows.stop - rows.start, rows_size):
-            first = sub.start if diagonal else 0
-            block = product(take(a, sub), take(b, slice(first, cols.stop - cols.start)))
-            K[rows.start + sub.start:rows.start + sub.stop, cols.start + first:cols.stop] += block.to(torch.float64)
-            macs += block.numel() * per_pair
+        r, width = rows.stop - rows.start, cols.stop - cols.start
+        diagonal = symmetric and cols.start == rows.start
+        for group in _chunks(r, square_size) if diagonal else [slice(0, r)]:
+            first = group.stop if diagonal else 0
+            if diagonal:
+                at = slice(rows.start + group.start, rows.start + group.stop)
+                K[at, at] += square(take(a, group)).to(torch.float64)
+                macs += square_macs(group.stop - group.start)
+            for part in _chunks(group.stop - group.start, rows_size) if first < width else []:
+                sub = slice(group.start + part.start, group.start + part.stop)
+                block = product(take(a, sub), take(b, slice(first, width)))
+                K[rows.start + sub.start:rows.start + sub.stop, cols.start + first:cols.stop] += block.to(torch.float64)
+                macs += block.numel() * per_pair
 
     if keep:
-        kept, formed = features(right, slice(0, n2)), n2
-        for rows in _chunks(n1, rows_size):
-            a = take(kept, rows) if symmetric else features(left, rows)
+        kept, formed = features(right, slice(0, n2), "columns"), n2
+        for rows in _chunks(n1, square_size if symmetric else rows_size):
+            a = take(kept, rows) if symmetric else features(left, rows, "rows")
             formed += 0 if symmetric else rows.stop - rows.start
             first = rows.start if symmetric else 0
             for c in _chunks(n2 - first, cols_size):
@@ -474,17 +586,35 @@ def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool
                 accumulate(rows, cols, a, take(kept, cols))
     else:
         for rows in _chunks(n1, cols_size):
-            a, formed = features(left, rows), formed + rows.stop - rows.start
+            a, formed = features(left, rows, "rows"), formed + rows.stop - rows.start
             for cols in _chunks(n2, cols_size):
                 if symmetric and cols.start < rows.start:
                     continue
-                b = a if symmetric and cols == rows else features(right, cols)
+                b = a if symmetric and cols == rows else features(right, cols, "columns")
                 formed += 0 if b is a else cols.stop - cols.start
                 accumulate(rows, cols, a, b)
     if profile is not None:
         macs += 0 if structured else formed * s * c_out * d
         gemm = (rows_size * s, d, min(cols_size, n2) * s) if structured else (rows_size, c_out * d, min(cols_size, n2))
         profile.layers.append(LayerCost(left.name, time.process_time() - start, macs, gemm))
+
+
+#: the profile row of the biases' and BatchNorm affine parameters' Gram
+SMALL = "biases and BatchNorm"
+
+
+def _small_gram(small1: torch.Tensor, small2: torch.Tensor, same: bool, profile: GramProfile | None) -> torch.Tensor:
+    """The biases' and BatchNorm parameters' part of K, float64 (n1, n2): their per-sample gradients
+    (n x m, module docstring) multiplied in the model's dtype like every weight's, a self-Gram (syrk, one
+    triangle) when both sides are the same capture. At n = 2048 (m = 9,601 for ResNet-18 at width 64)
+    the float64 product took 2.3 s with its casts."""
+    start = time.process_time()
+    (n1, m), n2 = small1.shape, small2.shape[0]
+    K = (self_gram(small1) if same else small1 @ small2.T).to(torch.float64)
+    if profile is not None and m:
+        macs = n1 * (n1 + 1) // 2 * m if same else n1 * n2 * m
+        profile.layers.append(LayerCost(SMALL, time.process_time() - start, macs, (n1, m, n2)))
+    return K
 
 
 FORMS = ("auto", "explicit", "structured")
@@ -515,14 +645,16 @@ def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None 
     captures2 = captures1 if symmetric else [_capture(model, X2, layers, batch_size, progress, a, profile)
                                               for a in range(k)]
 
+    workspace = _Workspace(memory)
+
     def gram(a: int, b: int) -> torch.Tensor:
         """K_ab(X1, X2) = sum_theta df_a(X1)/dtheta . df_b(X2)/dtheta, (n1, n2)."""
         (weights1, small1), (weights2, small2) = captures1[a], captures2[b]
         same = symmetric and a == b
-        K = small1.to(torch.float64) @ small2.to(torch.float64).T
+        K = _small_gram(small1, small2, same, profile)
         by_module = {w.module: w for w in weights2}
         for left in bar(weights1, progress=progress, desc="NTK layers"):
-            _weight_gram(K, left, by_module[left.module], same, memory, form, chunk, profile)
+            _weight_gram(K, left, by_module[left.module], same, memory, form, chunk, profile, workspace)
         return _mirror_upper(K) if same else K
 
     if outputs == "trace":

@@ -3,12 +3,14 @@
 Every library's product is checked against an independent algorithm (numpy's longdouble matmul, a
 plain loop with a 64-bit mantissa that calls no BLAS) within Higham's bound for dot products of
 the inner length (numerics.tolerances.matmul_rounding); the choice against the rule it states
-(numpy only when NUMPY_MARGIN times faster), with the probe's timings replaced by given ones.
+(numpy only when NUMPY_MARGIN times faster), with the probe's timings replaced by given ones; and
+``self_gram`` (syrk through numpy) against the same long-double product of a with its transpose.
 """
 import warnings
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -124,3 +126,29 @@ def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
         assert floor.gemm_rate(64, 64, 8) >= rate / 4
     finally:
         floor._measured_gemm_rate.cache_clear()
+
+
+@given(dtype=st.sampled_from([torch.float32, torch.float64]), rows=st.integers(1, 70), inner=st.integers(1, 70),
+       strided=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_self_gram_is_a_times_its_transpose(dtype, rows, inner, strided, seed):
+    """self_gram(a) = a a^T within the dot-product bound, for a C-ordered a and for a column-strided view
+    (which numpy's syrk path needs copied C-ordered); a square result of a's dtype, exactly symmetric
+    (syrk mirrors one triangle). Negative control: for a square a the other Gram, a^T a, is outside the
+    bound."""
+    rng = np.random.default_rng(seed)
+    full = torch.from_numpy(rng.standard_normal((rows, 2 * inner))).to(dtype)
+    a = full[:, ::2] if strided else full[:, :inner]
+    gram = blas.self_gram(a)
+    assert gram.shape == (rows, rows) and gram.dtype == dtype and torch.equal(gram, gram.T)
+    x = a.numpy()
+    assert within_dot_product_bound(gram.numpy(), x, x.T)
+    if rows == inner > 1:
+        assert not within_dot_product_bound(x.T @ x, x, x.T)
+
+
+def test_self_gram_of_a_dtype_numpy_lacks_and_of_a_non_matrix():
+    """bfloat16 goes through torch (exact here: small integers); a 1-D tensor is refused."""
+    a = torch.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]], dtype=torch.bfloat16)
+    assert torch.equal(blas.self_gram(a), torch.tensor([[14.0, 10.0], [10.0, 17.0]], dtype=torch.bfloat16))
+    with pytest.raises(ValueError, match="2-D"):
+        blas.self_gram(torch.ones(3))

@@ -8,11 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from numerics.blas import self_gram
 from numerics.eigen import top_eigenpairs
 from numerics.kernels import empirical_ntk
 from numerics.models import resnet18
 from numerics.pytest_plugin import examples
-from numerics.structured_ntk import GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
+from numerics.structured_ntk import SMALL, GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
 from numerics.tolerances import EIGEN_VALUE_RTOL, NEGATIVE_CONTROL_FACTOR, RESNET_NTK_FLOAT32, RESNET_NTK_FLOAT64, davis_kahan_rounding
 from numerics.validation import check_ntk_inputs
 from theory.strategies import seeds
@@ -183,31 +184,76 @@ def test_strided_dilated_padded_convs_equal_per_sample_gradients(form, chunk):
         assert _relative(K, reference) <= RESNET_NTK_FLOAT64, (form, chunk, X2_arg is None)
 
 
+class _ViewHead(nn.Module):
+    """A conv whose output is flattened by .view, which a channels-last tensor refuses."""
+
+    def __init__(self):
+        super().__init__()
+        gen = torch.Generator().manual_seed(11)
+        self.conv = nn.Conv2d(2, 3, 3, padding=1, dtype=torch.float64)
+        self.fc = nn.Linear(3 * 16, 1, dtype=torch.float64)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+
+    def forward(self, x):
+        y = torch.tanh(self.conv(x))
+        return self.fc(y.view(y.shape[0], -1))[:, 0]
+
+
+def test_a_forward_that_refuses_channels_last_is_captured_in_its_own_format():
+    """The capture runs channels-last; a model whose forward cannot (a .view of a conv output: the
+    precondition is checked, channels-last raises) is captured in its own memory format, and K still
+    equals the definition, symmetric and cross."""
+    from numerics.structured_ntk import _channels_last_weights, _forward
+
+    model, X1, X2 = _ViewHead(), _inputs(12, 4, 2, 4), _inputs(13, 3, 2, 4)
+    with pytest.raises(RuntimeError, match="view"):
+        _forward(model, X1, _channels_last_weights(model))
+    for X2_arg, reference in ((None, per_sample_gradient_gram(model, X1, X1)),
+                              (X2, per_sample_gradient_gram(model, X1, X2))):
+        assert _relative(structured_gram(model, X1, X2_arg), reference) <= RESNET_NTK_FLOAT64
+
+
 class _OneConv(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, bias=False, dtype=torch.float64)
+        self.conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, dtype=torch.float64)
 
     def forward(self, x):
         return self.conv(x).sum((1, 2, 3))
 
 
 @pytest.mark.parametrize("form", ["explicit", "structured"])
-def test_profile_counts_the_products_torch_executes(form):
-    """GramProfile's MACs equal torch.utils.flop_counter's count of the executed products (FLOPs / 2): the
-    capture row the forward's, and for a single conv under a plain sum (no backward products, no small
-    gradients) the whole profile every product of the call but the input checks' probe forwards. The
+def test_profile_counts_the_products_torch_executes(form, monkeypatch):
+    """GramProfile's MACs equal the executed products: torch.utils.flop_counter's count (FLOPs / 2) plus
+    the r (r + 1) / 2 x k multiply-adds of each self-Gram (syrk through numpy, which the flop counter does
+    not see) of an r x k argument, as a spy wrapped around numerics.blas.self_gram records them. The
+    capture row is the forward's, and for a single conv with a bias under a plain sum (no backward
+    products; the bias gradients are sums, their Gram one self-Gram) the whole profile is every product of
+    the call but the input checks' probe forwards. The
     ResNet's capture row also equals the flop counter's forward; the profile leaves K unchanged and names
     every weight."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    from numerics import structured_ntk
+
+    syrk = []
+
+    def spy(a):
+        syrk.append(a.shape[0] * (a.shape[0] + 1) // 2 * a.shape[1])
+        return self_gram(a)
+
+    monkeypatch.setattr(structured_ntk, "self_gram", spy)
     model, X = _OneConv(), _inputs(5, 7, 2, 6)
     profile = GramProfile()
     with FlopCounterMode(display=False) as counter:
         structured_gram(model, X, form=form, chunk=2, profile=profile)
     with FlopCounterMode(display=False) as probe:
         check_ntk_inputs(model, X, None)
-    assert 2 * profile.macs == counter.get_total_flops() - probe.get_total_flops()
+    assert 2 * profile.macs == counter.get_total_flops() - probe.get_total_flops() + 2 * sum(syrk)
+    # the bias Gram, and the diagonal squares of samples 0-1, 2-3, 4-5 and 6 (structured: U's and G's)
+    assert len(syrk) == 1 + (4 if form == "explicit" else 8)
 
     resnet, X = resnet18(1, 4, seed=0, dtype=torch.float64), _inputs(0, 3, 3, 16)
     with FlopCounterMode(display=False) as counter, torch.no_grad():
@@ -216,7 +262,7 @@ def test_profile_counts_the_products_torch_executes(form):
     assert torch.equal(structured_gram(resnet, X, profile=profile), structured_gram(resnet, X))
     assert 2 * profile.layers[0].macs == counter.get_total_flops()
     names = [name for name, m in resnet.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    assert [row.name for row in profile.merged()] == ["capture"] + names
+    assert [row.name for row in profile.merged()] == ["capture", SMALL] + names
     assert all(name in profile.table() for name in names)
 
 
@@ -226,7 +272,7 @@ def test_profile_merges_the_outputs_of_a_multi_output_model():
     profile = GramProfile()
     structured_gram(model, _inputs(1, 4, 2, 4), profile=profile)
     merged = profile.merged()
-    assert [row.name for row in merged] == ["capture", "0", "2"]
+    assert [row.name for row in merged] == ["capture", SMALL, "0", "2"]
     assert len(profile.layers) == 3 * len(merged)
     assert sum(row.macs for row in merged) == profile.macs
 
