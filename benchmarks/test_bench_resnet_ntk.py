@@ -15,15 +15,16 @@ Target: >= 5x faster, <= 1/2 the baseline's memory, rel_fro_err <= 1e-5. Float32
 whose float64 pre-activation is within float32 rounding of 0 can switch sign, which changes that
 unit's gradient by O(1); with these inputs (seed 64) one of the ~1e7 ReLU evaluations of the
 batched forward does (z = 9.8e-7 in float64, -5.7e-7 in float32, at layer2's output), giving
-rel_fro_err 4.8e-5 for the batched routes while the batch-1 loop escapes it (3e-6); without a
-flip (input seeds 1, 2) the structured Gram agrees to 1.6e-7.
+rel_fro_err 4.8e-5 for the chunked route while the batch-1 loop escapes it (3e-6); the structured
+route's channels-last forward (other convolution kernels, other rounding) escapes it too (1.7e-7, as
+without a flip: input seeds 1, 2 gave 1.6e-7).
 
 Every case records the floor contract of numerics/floor.py: ``floor_s``, its counted multiply-adds at the
 measured one-thread GEMM rate (float32 for the Gram work, float64 for the eigensolver's products on K,
 each at its own block shape, dimensions capped at GEMM_PROBE_MAX for the probe), and ``floor_what``.
 The structured Gram cases also record the per-layer breakdown of numerics.structured_ntk.GramProfile:
 ``layers`` = [[name, seconds, MACs], ...] ("capture" = the batched forward and backward, forward MACs
-only), ``macs``, ``gflops`` = 2 MACs / the case's time, ``gemm_fraction`` = floor / the case's time (the share
+only; "biases and BatchNorm" = those parameters' Gram; then one row per weight), ``macs``, ``gflops`` = 2 MACs / the case's time, ``gemm_fraction`` = floor / the case's time (the share
 of the measured GEMM rate achieved over the whole call), and print the table.
 
 SHORTCUT_NTK_BENCH_FULL=1 adds: top-10 eigenpairs at n = 512 (matrix-free vjp/jvp operator + eigsh,
