@@ -467,7 +467,11 @@ class _Workspace:
         if flat is None or flat.numel() < numel or flat.dtype != like.dtype or flat.device != like.device:
             self._flat.pop(slot, None)          # freed before the new one is allocated
             reserve = self.capacity // like.element_size() if like.device.type == "cpu" else 0
-            flat = self._flat[slot] = like.new_empty(max(numel, reserve))
+            try:
+                flat = like.new_empty(max(numel, reserve))
+            except RuntimeError:                # a capacity beyond what the system will map
+                flat = like.new_empty(numel)
+            self._flat[slot] = flat
         return flat[:numel].view(shape)
 
 

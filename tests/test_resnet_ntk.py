@@ -304,3 +304,11 @@ def test_memory_bound_blocks_equal_per_sample_gradients(form):
                               (X2, per_sample_gradient_gram(model, X1, X2))):
         K = structured_gram(model, X1, X2_arg, form=form, memory=2**20)
         assert _relative(K, reference) <= RESNET_NTK_FLOAT64, (form, X2_arg is None)
+
+
+def test_a_memory_bound_beyond_the_machine_still_gives_the_gram():
+    """``memory`` far beyond what the system can map (2**60 bytes): the feature buffers, reserved at that
+    capacity on the CPU, fall back to the size asked, and K equals the definition."""
+    model, X = _WideConv(), _inputs(8, 6, 16, 6)
+    K = structured_gram(model, X, form="explicit", memory=2**60)
+    assert _relative(K, per_sample_gradient_gram(model, X, X)) <= RESNET_NTK_FLOAT64
