@@ -24,8 +24,9 @@ measured one-thread GEMM rate (float32 for the Gram work, float64 for the eigens
 each at its own block shape, dimensions capped at GEMM_PROBE_MAX for the probe), and ``floor_what``.
 The structured Gram cases also record the per-layer breakdown of numerics.structured_ntk.GramProfile:
 ``layers`` = [[name, seconds, MACs], ...] ("capture" = the batched forward and backward, forward MACs
-only; "biases and BatchNorm" = those parameters' Gram; then one row per weight), ``macs``, ``gflops`` = 2 MACs / the case's time, ``gemm_fraction`` = floor / the case's time (the share
-of the measured GEMM rate achieved over the whole call), and print the table.
+only; "biases and BatchNorm" = those parameters' Gram; then one row per weight), ``macs``,
+``gflops`` = 2 MACs / the case's time, ``gemm_fraction`` = floor / the case's time (the share of the
+measured GEMM rate achieved over the whole call), and print the table.
 
 SHORTCUT_NTK_BENCH_FULL=1 adds: top-10 eigenpairs at n = 512 (matrix-free vjp/jvp operator + eigsh,
 baseline, against the structured Gram + numerics.eigen; eig_rel_err = max_i |lambda_i -
