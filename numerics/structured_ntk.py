@@ -300,12 +300,9 @@ class _Weight:
         s, d, c_out = self.shape
         return s * s * (d + c_out) < c_out * d
 
-    def per_sample(self, rows: slice, out: torch.Tensor | None = None, batch: int = 64) -> torch.Tensor:
-        """(b, C_out D): explicit per-sample weight gradients dW_i = sum_p g_i(p) u_i(p)^T, formed
-        ``batch`` samples at a time (bounded patch copies), into ``out`` (b, C_out, D) when given."""
-        s, d, c_out = self.shape
-        if out is None:
-            out = self.cotangents.new_empty((rows.stop - rows.start, c_out, d))
+    def form_gradients(self, rows: slice, out: torch.Tensor, batch: int = 64) -> torch.Tensor:
+        """(b, C_out D): explicit per-sample weight gradients dW_i = sum_p g_i(p) u_i(p)^T of samples
+        ``rows``, formed ``batch`` samples at a time (bounded patch copies) into ``out`` (b, C_out, D)."""
         for part in _chunks(rows.stop - rows.start, batch):
             sub = slice(rows.start + part.start, rows.start + part.stop)
             torch.bmm(self.cotangents[sub].transpose(1, 2), self.patches(sub), out=out[part])
@@ -541,7 +538,7 @@ def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool
                                         n2 if keep else memory // (4 * per_sample)))
     else:
         def features(w: _Weight, rows: slice, slot: str):
-            return w.per_sample(rows, workspace.take(slot, (rows.stop - rows.start, c_out, d), w.cotangents))
+            return w.form_gradients(rows, workspace.take(slot, (rows.stop - rows.start, c_out, d), w.cotangents))
 
         def take(f, rows: slice):
             return f[rows]

@@ -231,9 +231,8 @@ def test_profile_counts_the_products_torch_executes(form, monkeypatch):
     not see) of an r x k argument, as a spy wrapped around numerics.blas.self_gram records them. The
     capture row is the forward's, and for a single conv with a bias under a plain sum (no backward
     products; the bias gradients are sums, their Gram one self-Gram) the whole profile is every product of
-    the call but the input checks' probe forwards. The
-    ResNet's capture row also equals the flop counter's forward; the profile leaves K unchanged and names
-    every weight."""
+    the call but the input checks' probe forwards. The ResNet's capture row also equals the flop counter's
+    forward; the profile leaves K unchanged and names every weight."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from numerics import structured_ntk
