@@ -83,7 +83,7 @@ streaming read of A at the memory's rate (one read of A alone: 14-17 ms); the sy
 (_max_asymmetry) 0.023-0.031 s; the thin products of orthogonalisation and Ritz vectors ~0.035 s;
 Rayleigh-Ritz (11 eigh of H up to 220 x 220) 0.015 s.  Three changes of 2026-12-02 took 0.030 s off
 the median there (paired, 16 alternating solves: 0.306 -> 0.271 s): tall-by-small products in the
-layout both BLAS libraries run faster (``_tall_times_small``), the guarded block-Lanczos first
+layout both BLAS libraries run faster (``numerics.blas.swapped_matmul``), the guarded block-Lanczos first
 projection, and a transposed copy before the symmetry check's subtraction.  On an AMD EPYC machine
 (2026-12-01, cProfile, 0.34-0.36 s, before those changes): the 12 applications of A 0.283 s (4/5),
 the symmetry check 0.022 s (1/16), the thin products 0.031 s (1/11), Rayleigh-Ritz 0.010 s (1/35).
@@ -132,9 +132,15 @@ in numpy's OpenBLAS, torch's full eigh of the 64 x 64 Gram made the n = 4096 rou
 Intel).  The Gram route eig(F^T F) costs n r^2 and squares the condition number: v_i loses a
 factor sqrt(lambda_1 / lambda_i) of accuracy.  It is used when
 every requested pair has lambda_i >= 1e-4 lambda_1 (loss <= 100x, orthonormality to ~1e-12);
-otherwise the thin SVD of F is used.  k may exceed r: the pairs beyond the rank have eigenvalue
-0 and vectors completing an orthonormal basis (seeded Gaussian columns projected off the range
-of F and orthonormalised, as in the block route).
+otherwise the thin SVD of F is used.  The thin products (the map F U and the certificate's F^T V and
+F (F^T V)) run in the swapped layout (``numerics.blas.swapped_matmul``), the reordered pairs stay
+F-ordered (no transposing copy before the certificate), and the seed's Generator is built only when
+the route draws (beyond the rank; ``numerics.seeds.lazy_numpy_generator``).  Together, paired with the
+code before them over 600 alternating solves, three times (n = 4096, r = 64, k = 10, one thread, AMD
+EPYC, 2026-12-03): medians 2.80-3.34 -> 2.40-2.86 ms, old / new 1.16-1.18, bit-identical results.
+k may exceed r: the pairs beyond the rank have eigenvalue 0 and vectors
+completing an orthonormal basis (seeded Gaussian columns projected off the range of F and
+orthonormalised, as in the block route).
 
 Population route (docs/theory.md#L2).  M = U Pi U^T + s^2 I.  H = Pi^1/2 U^T U Pi^1/2 (m x m) has the
 nonzero eigenvalues eta of U Pi U^T; each eigenpair (eta, h) gives the unit eigenvector
@@ -179,6 +185,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,9 +193,9 @@ import scipy.linalg
 import scipy.sparse.linalg as spla
 import torch
 
-from numerics.blas import matmul, symmetric_matmul, tensor_view
+from numerics.blas import matmul, swapped_matmul, symmetric_matmul, tensor_view
 from numerics.data import MixtureArrays
-from numerics.seeds import numpy_generator
+from numerics.seeds import lazy_numpy_generator
 from numerics.threads import one_thread
 from theory.gmm import GMM
 
@@ -297,7 +304,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     kind, n = _kind_and_size(A)
     k = _check_k(k, n)
     tol = _check_tol(tol)
-    rng = numpy_generator(seed, default=0)
+    rng = lazy_numpy_generator(seed, default=0)   # built only by a route that draws
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, one of {_ROUTES[kind]}, got {type(method).__name__}")
     if method not in _ROUTES[kind]:
@@ -314,7 +321,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     elif kind == "lowrank":
         F = A.F
         method = "lowrank" if method == "auto" else method
-        op = _Operator(n, lambda V: matmul(F, matmul(F.T, V)))
+        op = _Operator(n, lambda V: swapped_matmul(F, swapped_matmul(F.T, V)))
     elif kind == "population":
         mixture = MixtureArrays.from_gmm(A)
         method, M = "population", mixture.second_moment
@@ -322,7 +329,7 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     else:
         op = _Operator(n, A.matmat)
         if method == "auto" and block_size is None:
-            method, default_block, start = _operator_route(op, k, rng)
+            method, default_block, start = _operator_route(op, k, rng())
         method = "block" if method == "auto" else method
     block_size = _check_block_size(block_size, method, default_block)
 
@@ -337,13 +344,17 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     elif method == "population":
         values, vectors = _population(mixture, q, rng)
     elif method == "eigsh":
-        values, vectors = _eigsh(op, k, tol_eff, rng)
+        values, vectors = _eigsh(op, k, tol_eff, rng())
     elif method == "lobpcg":
-        values, vectors = _lobpcg(op, k, q, tol_eff, rng)
+        values, vectors = _lobpcg(op, k, q, tol_eff, rng())
     else:
-        values, vectors = _block(op, k, q, tol_eff, rng, min(n, block_size), start)
-    order = np.argsort(values)[::-1][:q]   # np.take: a C-ordered copy (v[:, order] is F-ordered)
-    return _certify(op, values[order], np.take(vectors, order, axis=1), k, method, tol_eff, eps)
+        values, vectors = _block(op, k, q, tol_eff, rng(), min(n, block_size), start)
+    order = np.argsort(values)[::-1][:q]
+    # the columns in that order: np.take makes a C-ordered copy, the layout a dense A's certificate product
+    # takes (it would copy again otherwise); v[:, order] an F-ordered one, which keeps the low-rank map's
+    # F-ordered vectors without a transposing copy, so its certificate runs on F-ordered operands
+    vectors = np.take(vectors, order, axis=1) if kind == "dense" else vectors[:, order]
+    return _certify(op, values[order], vectors, k, method, tol_eff, eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,24 +505,24 @@ def _operator_route(op: _Operator, k: int, rng: np.random.Generator):
 # routes (each returns unsorted values and matching vectors, q = min(k+1, n) of them or more)
 
 
-def _lowrank(F: np.ndarray, q: int, rng: np.random.Generator):
+def _lowrank(F: np.ndarray, q: int, rng: Callable[[], np.random.Generator]):
     n, r = F.shape
     m = min(q, r)
     lam, U = _top_eigh(matmul(F.T, F), m)
     lam, U = lam[::-1], U[:, ::-1]
     if q <= r <= n and lam[m - 1] >= _GRAM_MIN_RATIO * lam[0] > 0:
-        values, vectors = lam, matmul(F, U / np.sqrt(lam))
+        values, vectors = lam, swapped_matmul(F, U / np.sqrt(lam))
     else:
         Uf, s, _ = scipy.linalg.svd(F, full_matrices=False, lapack_driver="gesdd")
         m = min(q, s.size)
         values, vectors = s[:m] ** 2, Uf[:, :m]
     if q > m:  # beyond the rank: eigenvalue 0, vectors completing an orthonormal basis
-        Z = _extend(np.asfortranarray(vectors), rng.standard_normal((n, q - m)), rng)
+        Z = _extend(np.asfortranarray(vectors), rng().standard_normal((n, q - m)), rng())
         values, vectors = np.concatenate([values, np.zeros(q - m)]), np.hstack([vectors, Z])
     return values, vectors
 
 
-def _population(mixture: MixtureArrays, q: int, rng: np.random.Generator):
+def _population(mixture: MixtureArrays, q: int, rng: Callable[[], np.random.Generator]):
     noise = mixture.weights @ mixture.variances               # diag of S, per coordinate
     if not np.allclose(noise, noise[0], rtol=1e-12, atol=0):
         raise ValueError("A (a cluster model) must have isotropic noise S = s^2 I for the population route")
@@ -521,7 +532,7 @@ def _population(mixture: MixtureArrays, q: int, rng: np.random.Generator):
     r = min(q, int(np.sum(eta > 32 * eta.size * _EPS * max(eta[0], 0.0))))
     values, vectors = eta[:r] + noise[0], matmul(B, h[:, :r] / np.sqrt(eta[:r]))
     if q > r:  # the complement of span(U): eigenvalue s^2
-        Z = _extend(np.asfortranarray(vectors), rng.standard_normal((B.shape[0], q - r)), rng)
+        Z = _extend(np.asfortranarray(vectors), rng().standard_normal((B.shape[0], q - r)), rng())
         values, vectors = np.concatenate([values, np.full(q - r, noise[0])]), np.hstack([vectors, Z])
     return values, vectors
 
@@ -586,13 +597,13 @@ def _block(op: _Operator, k: int, q: int, tol: float, rng: np.random.Generator, 
             theta, Y = _top_eigh(H[:m, :m], want)
             theta, Y = theta[::-1], Y[:, ::-1].copy()
             first = _first_pass_start(h[:, :last.shape[1]], exact, math.sqrt(n) * _EPS * abs(theta[0]))
-            Z = last - _tall_times_small(Q[:, first:m], h[first:, :last.shape[1]])
+            Z = last - swapped_matmul(Q[:, first:m], h[first:, :last.shape[1]])
             G = matmul(Z.T, Z)
             Ylast = Y[m - h.shape[1]:m, :k][:last.shape[1]]
             estimate = np.sqrt(np.maximum(np.einsum("ij,ij->j", Ylast, G @ Ylast), 0))
             target = tol * abs(theta[0])
             if restart or m == n or not exact or last.shape[1] < h.shape[1] or (m >= q and estimate.max() <= target):
-                X, AX = _tall_times_small(Q[:, :m], Y), _tall_times_small(W[:, :m], Y)
+                X, AX = swapped_matmul(Q[:, :m], Y), swapped_matmul(W[:, :m], Y)
                 res = np.linalg.norm(AX[:, :k] - X[:, :k] * theta[:k], axis=0)
                 if (step and m >= q and res.max() <= target) or m == n:
                     return theta, X
@@ -646,7 +657,7 @@ def _top_eigh(H: np.ndarray, count: int):
 def _extend(Q: np.ndarray, Z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Orthonormal columns orthogonal to Q spanning Z's part outside range(Q); directions of
     Z that vanish there (relative 1e-10) are replaced by random ones (``_complement``)."""
-    return _complement(Q, Z - _tall_times_small(Q, matmul(Q.T, Z)), np.abs(Z).max(), rng)[0]
+    return _complement(Q, Z - swapped_matmul(Q, matmul(Q.T, Z)), np.abs(Z).max(), rng)[0]
 
 
 def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Generator,
@@ -664,17 +675,8 @@ def _complement(Q: np.ndarray, Z: np.ndarray, scale: float, rng: np.random.Gener
         replaced = bool(weak.any())
         if replaced:
             B[:, weak] = rng.standard_normal((Q.shape[0], int(weak.sum())))
-    B -= _tall_times_small(Q, matmul(Q.T, B))
+    B -= swapped_matmul(Q, matmul(Q.T, B))
     return _cholesky_qr(B), replaced
-
-
-def _tall_times_small(Q: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Q @ C for a tall Q (n x m) and a small C (m x p), computed as (C^T Q^T)^T (a column-major
-    result).  Both BLAS libraries here run that layout faster for the block route's column-major Q
-    (one thread, n = 4096, p = 20, Intel Xeon, 2026-12-02): m = 220 torch.mm 1.70 -> 0.97 ms, numpy
-    1.75 -> 1.01 ms; m = 60 torch.mm 0.30 -> 0.26 ms, numpy 0.35 -> 0.29 ms.  Not for m = p = b (the
-    Cholesky QR's Z L^-T): there it gains nothing (58-60 us either way) and costs 18% on a row-major Z."""
-    return matmul(C.T, Q.T).T
 
 
 def _cholesky_qr(Z: np.ndarray, vanish: float | None = None, G: np.ndarray | None = None) -> np.ndarray | None:

@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from numerics.blas import LIBRARIES, TRANSPOSED
+from numerics.blas import LIBRARIES, SWAPPED, TRANSPOSED
 from numerics.threads import one_thread
 
 #: repeats of each floor measurement (the best is kept) ...
@@ -52,9 +52,10 @@ def _best_seconds(call, repeats: int) -> float:
 def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
     """FLOP/s of one-thread GEMM of an (m x k) by (k x n) matrix: 2 m k n / best time of the faster of
     the two BLAS libraries here (numerics.blas.LIBRARIES: torch's MKL, numpy's OpenBLAS; which one
-    wins depends on the CPU, by 2-3x on thin shapes), for a square first factor (m = k) also in the
-    transposed layout (numerics.blas.TRANSPOSED, which a symmetric matrix's products may use), measured
-    once per (shape, dtype) in this process however the arguments are spelled."""
+    wins depends on the CPU, by 2-3x on thin shapes), each also in the swapped layout (b^T a^T)^T
+    (numerics.blas.SWAPPED, what the eigensolver's thin products use) and, for a square first factor
+    (m = k), in the transposed layout (numerics.blas.TRANSPOSED, which a symmetric matrix's products may
+    use), measured once per (shape, dtype) in this process however the arguments are spelled."""
     if min(m, k, n) < 1:
         raise ValueError(f"gemm_rate: shape must be positive, got ({m}, {k}, {n})")
     return _measured_gemm_rate(int(m), int(k), int(n), str(dtype))
@@ -64,7 +65,7 @@ def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
 def _measured_gemm_rate(m: int, k: int, n: int, dtype: str) -> float:
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-    products = list(LIBRARIES.values()) + (list(TRANSPOSED.values()) if m == k else [])
+    products = list(LIBRARIES.values()) + list(SWAPPED.values()) + (list(TRANSPOSED.values()) if m == k else [])
     with one_thread():
         seconds = min(_best_seconds(functools.partial(product, a, b), REPEATS) for product in products)
     return 2.0 * m * k * n / seconds

@@ -112,7 +112,7 @@ FAULTS = [
      'return bench["stats"]["median"] / floor if floor else None', 'return bench["stats"]["median"] if floor else None',
      ["tests/test_bench.py"]),
     ("block route without Gram-Schmidt's second pass", "numerics/eigen.py",
-     "    B -= _tall_times_small(Q, matmul(Q.T, B))\n    return _cholesky_qr(B), replaced", "    return _cholesky_qr(B), replaced",
+     "    B -= swapped_matmul(Q, matmul(Q.T, B))\n    return _cholesky_qr(B), replaced", "    return _cholesky_qr(B), replaced",
      ["tests/test_eigen.py"]),
     ("block route's first Gram-Schmidt pass on the last two blocks without its rounding-level guard",
      "numerics/eigen.py",
@@ -208,6 +208,19 @@ FAULTS = [
      "numerics/eigen.py",
      "    lam, U = _top_eigh(matmul(F.T, F), m)\n    lam, U = lam[::-1], U[:, ::-1]",
      "    lam, U = _top_eigh(matmul(F.T, F), m)", ["tests/test_eigen.py"]),
+    ("the swapped layout drops its final transpose (b^T a^T, not a b)", "numerics/blas.py",
+     "        return product(b.T, a.T).T", "        return product(b.T, a.T)", ["tests/test_blas.py"]),
+    ("floor of a thin product without the swapped layout (held to a slower layout than the route runs)",
+     "numerics/floor.py", " + list(SWAPPED.values())", "", ["tests/test_blas.py"]),
+    ("lazy generator rebuilt on every call (two draws from one seed repeat each other)", "numerics/seeds.py",
+     "return functools.cache(functools.partial(", "return (functools.partial(", ["tests/test_seeds.py"]),
+    ("lazy generator checks its seed only at the first draw (a route that never draws accepts any seed)",
+     "numerics/seeds.py", "functools.partial(numpy_generator, _numpy_seed(seed, default))",
+     "functools.partial(numpy_generator, seed, default=default)", ["tests/test_seeds.py", "tests/test_eigen.py"]),
+    ("low-rank map divides by lambda, not sqrt(lambda) (vectors not of unit norm)", "numerics/eigen.py",
+     "swapped_matmul(F, U / np.sqrt(lam))", "swapped_matmul(F, U / lam)", ["tests/test_eigen.py"]),
+    ("the pairs of a non-dense route left in the route's order (eigsh's come ascending)", "numerics/eigen.py",
+     'if kind == "dense" else vectors[:, order]', 'if kind == "dense" else vectors', ["tests/test_eigen.py"]),
 ]
 
 

@@ -61,6 +61,21 @@ def test_the_transposed_layout_is_a_transpose_b_and_the_symmetric_product_is_s_b
         assert product.shape == (k, n) and within_dot_product_bound(product, left, b)
 
 
+@given(library=st.sampled_from(sorted(blas.LIBRARIES)), shape=st.tuples(st.integers(1, 70), st.integers(1, 70),
+                                                                         st.integers(1, 70)),
+       orders=st.tuples(st.sampled_from("CF"), st.sampled_from("CF")), seed=st.integers(0, 2**32 - 1))
+def test_the_swapped_layout_is_a_b_for_any_shapes(library, shape, orders, seed):
+    """SWAPPED[library](a, b) and swapped_matmul(a, b) = a b, an (m x n) result, within the dot-product
+    bound of an independent long-double product, for any shapes and memory orders (a layout that
+    dropped the final transpose would return b^T a^T, (n x m))."""
+    m, k, n = shape
+    rng = np.random.default_rng(seed)
+    a = np.asarray(rng.standard_normal((m, k)), order=orders[0])
+    b = np.asarray(rng.standard_normal((k, n)), order=orders[1])
+    for product in (blas.SWAPPED[library](a, b), blas.swapped_matmul(a, b)):
+        assert product.shape == (m, n) and within_dot_product_bound(product, a, b)
+
+
 @pytest.mark.parametrize("seconds, chosen", [({"torch": 1.0, "numpy": 0.5}, "numpy"),
                                              ({"torch": 1.0, "numpy": 0.81}, "torch"),
                                              ({"torch": 0.5, "numpy": 1.0}, "torch")])
@@ -105,7 +120,7 @@ def test_read_only_operands_multiply_without_a_warning():
 
 def test_the_floor_takes_the_faster_library(monkeypatch):
     """gemm_rate is the best of the libraries: a library made 1000x slower does not move it (a
-    non-square shape, which only the two libraries' plain layouts can compute)."""
+    non-square shape, which the transposed layout cannot compute)."""
     rate = floor.gemm_rate(64, 32, 8)
     monkeypatch.setitem(blas.LIBRARIES, "torch", slowed(blas.LIBRARIES["torch"]))
     floor._measured_gemm_rate.cache_clear()
@@ -124,6 +139,20 @@ def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(64, 64, 8) >= rate / 4
+    finally:
+        floor._measured_gemm_rate.cache_clear()
+
+
+def test_the_floor_of_a_thin_product_takes_the_swapped_layout(monkeypatch):
+    """For any shape gemm_rate also times the swapped layout (numerics.blas.SWAPPED, what the eigensolver's
+    thin products use, e.g. the low-rank route's (n x r)(r x 11)): both plain layouts made 1000x slower
+    do not move it for a non-square shape, which the transposed layout cannot compute."""
+    rate = floor.gemm_rate(256, 16, 11)
+    for name in list(blas.LIBRARIES):
+        monkeypatch.setitem(blas.LIBRARIES, name, slowed(blas.LIBRARIES[name]))
+    floor._measured_gemm_rate.cache_clear()
+    try:
+        assert floor.gemm_rate(256, 16, 11) >= rate / 4
     finally:
         floor._measured_gemm_rate.cache_clear()
 
