@@ -65,7 +65,8 @@ def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
 def _measured_gemm_rate(m: int, k: int, n: int, dtype: str) -> float:
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-    products = list(LIBRARIES.values()) + list(SWAPPED.values()) + (list(TRANSPOSED.values()) if m == k else [])
+    layouts = (LIBRARIES, SWAPPED, TRANSPOSED) if m == k else (LIBRARIES, SWAPPED)
+    products = [layout[name] for name in LIBRARIES for layout in layouts]
     with one_thread():
         seconds = min(_best_seconds(functools.partial(product, a, b), REPEATS) for product in products)
     return 2.0 * m * k * n / seconds

@@ -118,11 +118,18 @@ def test_read_only_operands_multiply_without_a_warning():
             assert np.array_equal(product(a, a.T), a @ a.T)
 
 
+def slow_down(monkeypatch, layouts, names) -> None:
+    """Make each named library 1000x slower in each of the given layouts (dicts of numerics.blas)."""
+    for layout in layouts:
+        for name in names:
+            monkeypatch.setitem(layout, name, slowed(layout[name]))
+
+
 def test_the_floor_takes_the_faster_library(monkeypatch):
-    """gemm_rate is the best of the libraries: a library made 1000x slower does not move it (a
-    non-square shape, which the transposed layout cannot compute)."""
+    """gemm_rate is the best of the libraries: one library made 1000x slower in every layout does not
+    move it (a non-square shape, which the transposed layout cannot compute)."""
     rate = floor.gemm_rate(64, 32, 8)
-    monkeypatch.setitem(blas.LIBRARIES, "torch", slowed(blas.LIBRARIES["torch"]))
+    slow_down(monkeypatch, (blas.LIBRARIES, blas.SWAPPED, blas.TRANSPOSED), ["torch"])
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(64, 32, 8) >= rate / 4
@@ -132,10 +139,10 @@ def test_the_floor_takes_the_faster_library(monkeypatch):
 
 def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
     """For a square first factor gemm_rate also times the transposed layout (numerics.blas.TRANSPOSED,
-    what a symmetric A's products may use): both plain layouts made 1000x slower do not move it."""
+    what a symmetric A's products may use): both libraries made 1000x slower in the plain and swapped
+    layouts do not move it."""
     rate = floor.gemm_rate(64, 64, 8)
-    for name in list(blas.LIBRARIES):
-        monkeypatch.setitem(blas.LIBRARIES, name, slowed(blas.LIBRARIES[name]))
+    slow_down(monkeypatch, (blas.LIBRARIES, blas.SWAPPED), list(blas.LIBRARIES))
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(64, 64, 8) >= rate / 4
@@ -148,8 +155,7 @@ def test_the_floor_of_a_thin_product_takes_the_swapped_layout(monkeypatch):
     thin products use, e.g. the low-rank route's (n x r)(r x 11)): both plain layouts made 1000x slower
     do not move it for a non-square shape, which the transposed layout cannot compute."""
     rate = floor.gemm_rate(256, 16, 11)
-    for name in list(blas.LIBRARIES):
-        monkeypatch.setitem(blas.LIBRARIES, name, slowed(blas.LIBRARIES[name]))
+    slow_down(monkeypatch, (blas.LIBRARIES,), list(blas.LIBRARIES))
     floor._measured_gemm_rate.cache_clear()
     try:
         assert floor.gemm_rate(256, 16, 11) >= rate / 4
