@@ -2,7 +2,8 @@
 
 Runs ``python -m pytest benchmarks/ -n 0 -rs`` with ``--benchmark-json`` and prints, per group of
 cases, every case's median time, its ratio against the group's baseline and its time against the
-machine's floor measured in the same run (numerics/floor.py).  Arguments it does not know go to pytest
+machine's floor measured in the same run (numerics/floor.py): the median's (t/floor, the tracked figure)
+and the fastest round's (best/floor).  Arguments it does not know go to pytest
 unchanged (``-k dense``, ``--benchmark-min-rounds=5``, ...); pytest's ``-rs`` prints why a case was
 skipped.  Convention for every benchmarks/test_bench_*.py:
   * cases compared with each other share a pytest-benchmark ``group`` (``benchmark.group = ...``);
@@ -10,17 +11,23 @@ skipped.  Convention for every benchmarks/test_bench_*.py:
     that, the case whose name contains "baseline"); every case of the group gets
     ratio = baseline median / its median (> 1: faster than the baseline);
   * ``extra_info["floor_s"]``: the least time the case's work can take on this machine, and
-    ``extra_info["floor_what"]``: that work in one line (numerics/floor.py); time / floor is printed;
+    ``extra_info["floor_what"]``: that work in one line (numerics/floor.py); time / floor is printed,
+    t/floor = median / floor and best/floor = fastest round / floor.  The floor is a best-of estimate
+    (the fastest of its repeats: slower ones are interference), so best/floor compares like with
+    like: the case's own overhead over its products.  The median also carries the machine's noise
+    (a shared machine's busy phases slow the rounds, not the floor's best repeat); t/floor minus
+    best/floor is that noise in this run.  t/floor is the tracked figure (targets, ``--compare``);
   * accuracy keys, when a case sets them in ``extra_info``, are printed: eig_rel_err, sin_angle,
     max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS).
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
 and read bandwidth; it heads the table.
-``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) finishes in
-under 5 minutes.  ``--json PATH`` keeps the pytest-benchmark JSON there (without it the JSON lives in
-a temporary directory, removed at exit, and its path is not printed).  ``--compare OLD.json``
-matches cases by full name and tracks time / floor (a slower machine moves time and floor alike):
-the exit status is 1 when any case's time / floor grew by more than ``--factor`` (default 1.5)
-over the old run's; a case without a floor in either run is compared by its median time.
+``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes
+on 2 cores (the README's Benchmarks section gives the measured runs).  ``--json PATH`` keeps the
+pytest-benchmark JSON there (without it the JSON lives in a temporary directory, removed at exit, and
+its path is not printed).  ``--compare OLD.json`` matches cases by full name and tracks time / floor
+(a slower machine moves time and floor alike): the exit status is 1 when any case's time / floor grew
+by more than ``--factor`` (default 1.5) over the old run's; a case without a floor in either run is
+compared by its median time.
 """
 from __future__ import annotations
 
@@ -63,14 +70,16 @@ def _is_baseline(bench: dict) -> bool:
     return role == "baseline" if role else "baseline" in bench["name"]
 
 
-def _per_floor(bench: dict) -> float | None:
+def _per_floor(bench: dict, statistic: str = "median") -> float | None:
+    """The case's ``statistic`` of its rounds ("median" or "min") over its floor; None without a floor."""
     floor = bench.get("extra_info", {}).get("floor_s")
-    return bench["stats"]["median"] / floor if floor else None
+    return bench["stats"][statistic] / floor if floor else None
 
 
 def ratio_rows(data: dict) -> list[dict]:
     """One row per case, grouped, the baseline first: group, case (full name), rounds, median (s),
-    baseline name and median, ratio = baseline median / median, floor (s), time / floor, accuracy."""
+    baseline name and median, ratio = baseline median / median, floor (s), time / floor (median / floor)
+    and best / floor (fastest round / floor), accuracy."""
     groups: dict[str, list[dict]] = {}
     for bench in data["benchmarks"]:
         groups.setdefault(bench.get("group") or bench["name"], []).append(bench)
@@ -87,7 +96,7 @@ def ratio_rows(data: dict) -> list[dict]:
                          "baseline_median": base_median, "median": median,
                          "ratio": base_median / median if base_median else None,
                          "floor_s": info.get("floor_s"), "floor_what": info.get("floor_what"),
-                         "per_floor": _per_floor(bench),
+                         "per_floor": _per_floor(bench), "best_per_floor": _per_floor(bench, "min"),
                          "accuracy": {key: info[key] for key in ACCURACY_KEYS if key in info}})
     return rows
 
@@ -111,9 +120,9 @@ def machine_line(data: dict) -> str:
 
 def format_ratio_table(rows: list[dict]) -> str:
     """Full case names (never cut), one block per group: rounds, median, ratio vs the baseline,
-    floor, time / floor, then the floor's account and the accuracy keys on the next line."""
+    floor, time / floor, best / floor, then the floor's account and the accuracy keys on the next line."""
     width = max([len(row["case"]) for row in rows] + [len("case")])
-    head = f"  {'case':{width}} {'rounds':>6} {'median s':>10} {'vs base':>8} {'floor s':>10} {'t/floor':>8}"
+    head = f"  {'case':{width}} {'rounds':>6} {'median s':>10} {'vs base':>8} {'floor s':>10} {'t/floor':>8} {'best/floor':>10}"
     lines, group = [], None
     for row in rows:
         if row["group"] != group:
@@ -121,7 +130,7 @@ def format_ratio_table(rows: list[dict]) -> str:
             lines += ([""] if lines else []) + [f"group {group}  (baseline: {_fmt(row['baseline'])})", head]
         ratio = "base" if row["is_baseline"] else (f"{row['ratio']:.3g}x" if row["ratio"] else "-")
         lines.append(f"  {row['case']:{width}} {row['rounds']:>6} {_fmt(row['median']):>10} {ratio:>8} "
-                     f"{_fmt(row['floor_s']):>10} {_fmt(row['per_floor']):>8}")
+                     f"{_fmt(row['floor_s']):>10} {_fmt(row['per_floor']):>8} {_fmt(row['best_per_floor']):>10}")
         notes = [f"floor = {row['floor_what']}"] if row["floor_what"] else []
         if row["accuracy"]:
             notes.append(" ".join(f"{k}={_fmt(v)}" for k, v in row["accuracy"].items()))
@@ -162,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shortcut-ntk bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="default sizes, under 5 minutes (default)")
+    mode.add_argument("--quick", action="store_true", help="default sizes, 4-8 minutes on 2 cores (default)")
     mode.add_argument("--full", action="store_true", help="also the large sizes (SHORTCUT_NTK_BENCH_FULL=1)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="keep the pytest-benchmark JSON here")
     parser.add_argument("--compare", type=Path, metavar="OLD.json", help="an earlier --json to compare with")
