@@ -13,10 +13,10 @@ skipped.  Convention for every benchmarks/test_bench_*.py:
   * ``extra_info["floor_s"]``: the least time the case's work can take on this machine, and
     ``extra_info["floor_what"]``: that work in one line (numerics/floor.py); time / floor is printed,
     t/floor = median / floor and best/floor = fastest round / floor.  The floor is a best-of estimate
-    (the fastest of its repeats: slower ones are interference), so best/floor compares like with
-    like: the case's own overhead over its products.  The median also carries the machine's noise
-    (a shared machine's busy phases slow the rounds, not the floor's best repeat); t/floor minus
-    best/floor is that noise in this run.  t/floor is the tracked figure (targets, ``--compare``);
+    (the fastest of its repeats: slower ones are interference), so best/floor compares like with like:
+    the case's own cost over its floor.  The median also carries the machine's noise (a shared
+    machine's busy phases slow the rounds, not the floor's best repeat); t/floor minus best/floor is
+    that noise in this run.  t/floor is the tracked figure (targets, ``--compare``);
   * accuracy keys, when a case sets them in ``extra_info``, are printed: eig_rel_err, sin_angle,
     max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS).
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
