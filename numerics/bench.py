@@ -2,10 +2,10 @@
 
 Runs ``python -m pytest benchmarks/ -n 0 -rs`` with ``--benchmark-json`` and prints, per group of
 cases, every case's median time, its ratio against the group's baseline and its time against the
-machine's floor measured in the same run (numerics/floor.py): the median's (t/floor, the tracked figure)
-and the fastest round's (best/floor).  Arguments it does not know go to pytest
-unchanged (``-k dense``, ``--benchmark-min-rounds=5``, ...); pytest's ``-rs`` prints why a case was
-skipped.  Convention for every benchmarks/test_bench_*.py:
+machine's floor measured in the same run (numerics/floor.py): the median round's (t/floor, the tracked
+figure) and the fastest round's (best/floor).  Arguments it does not know go to pytest unchanged
+(``-k dense``, ``--benchmark-min-rounds=5``, ...); pytest's ``-rs`` prints why a case was skipped.
+Convention for every benchmarks/test_bench_*.py:
   * cases compared with each other share a pytest-benchmark ``group`` (``benchmark.group = ...``);
   * the denominator of a group is the case with ``extra_info["role"] == "baseline"`` (failing
     that, the case whose name contains "baseline"); every case of the group gets
