@@ -22,7 +22,7 @@ Convention for every benchmarks/test_bench_*.py:
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
 and read bandwidth; it heads the table.
 ``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes
-on 2 cores (the README's Benchmarks section gives the measured runs).  ``--json PATH`` keeps the
+on 2 cores (docs/benchmarks.md keeps the measured runs).  ``--json PATH`` keeps the
 pytest-benchmark JSON there (without it the JSON lives in a temporary directory, removed at exit, and
 its path is not printed).  ``--compare OLD.json`` matches cases by full name and tracks time / floor
 (a slower machine moves time and floor alike): the exit status is 1 when any case's time / floor grew
