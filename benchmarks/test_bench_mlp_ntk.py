@@ -8,7 +8,7 @@ at n = 256 and 1024 (group "mlp-ntk-n{n}"); with SHORTCUT_NTK_BENCH_FULL=1 also 
 alone at n = 8192 (the baseline would need ~17 GB of Jacobians there), which must stay under 24 GB.
 extra_info: role, rel_err = ||K - K_baseline||_F / ||K_baseline||_F (float32: must be <= 1e-5),
 peak_rss_mb = peak resident memory added by one call, measured in a fresh subprocess
-(the rise of /proc/self/status VmHWM over the call, same inputs), and f64_rel_err: the
+(numerics.memory.PeakRSS around the call, same inputs), and f64_rel_err: the
 factorized route against the Jacobian contraction in float64 at n = 64 (must be <= 1e-12).
 Targets (issue): factorized >= 20x faster than the baseline at n = 1024 and < 0.09 s at n = 256.
 Baselines run 3 rounds, the factorized route 5.
@@ -90,21 +90,19 @@ import json, sys, torch
 torch.set_num_threads(1)
 sys.path.insert(0, {root!r})
 from benchmarks.test_bench_mlp_ntk import ROUTES, problem
-
-def high_water_kb():
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+from numerics.memory import PeakRSS
 
 model, X = problem({n})
-before = high_water_kb()
-ROUTES[{route!r}](model, X, X)
-print(json.dumps((high_water_kb() - before) / 1024))
+with PeakRSS() as peak:
+    ROUTES[{route!r}](model, X, X)
+print(json.dumps(peak.mb))
 """
 
 
 def peak_rss_mb(route: str, n: int) -> float:
-    """Peak resident memory (MB) one call adds, in a fresh single-threaded subprocess: the rise of
-    Linux's VmHWM (per address space, fresh after exec; getrusage's maxrss would inherit the
-    parent's high-water mark across fork + exec)."""
+    """Peak resident memory (MiB) one call adds, in a fresh single-threaded subprocess
+    (numerics.memory.PeakRSS: the rise of the resident set size at its highest point over the call;
+    a fresh process, so no earlier case's allocator state enters)."""
     code = _CHILD.format(root=str(ROOT), n=n, route=route)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))

@@ -4,8 +4,8 @@ ResNet-18 at width 64 (11.2M parameters, scalar output), 3x32x32 inputs, float32
 (benchmarks/conftest.py), so ratios compare algorithms. Convention
 (numerics/bench.py): cases of one ``group`` are compared, ``extra_info["role"] == "baseline"`` is
 the denominator. Every case also records its peak memory, ``peak_rss_gb``: the largest resident
-set size above the one before the call, sampled every 2 ms by a thread reading /proc/self/statm
-(after glibc's malloc_trim, so freed memory of earlier cases does not count).
+set size above the one before the call (numerics.memory.PeakRSS: Linux's high-water mark, reset
+before the call, after glibc's malloc_trim, so freed memory of earlier cases does not count).
 
 Default (n = 64, "resnet18-ntk-gram-n64"): the per-sample-gradient loop then J J^T (baseline)
 against the structured Gram and the chunked vmap(grad) Gram; ``rel_fro_err`` = ||K - K64||_F /
@@ -45,9 +45,7 @@ relative residuals ``max_rel_residual`` = max_i r_i / lambda_i).
 """
 from __future__ import annotations
 
-import ctypes
 import os
-import threading
 import time
 
 import numpy as np
@@ -56,6 +54,7 @@ import torch
 
 from numerics.eigen import top_eigenpairs
 from numerics.floor import gemm_seconds
+from numerics.memory import PeakRSS
 from numerics.models import resnet18
 from numerics.structured_ntk import GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
 
@@ -67,36 +66,6 @@ WIDTH, SIZE, K_TOP = 64, 32, 10
 GEMM_PROBE_MAX = 4096
 _REFERENCE = {}
 _PEAKS = {}
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class PeakRSS:
-    """Peak resident set size above the starting one, sampled by a background thread."""
-
-    def __enter__(self):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except OSError:
-            pass
-        self.start, self.peak, self._stop = _rss(), 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss() - self.start)
-            time.sleep(0.002)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss() - self.start)
-        self.gb = self.peak / 2**30
 
 
 def measured(fn, key):

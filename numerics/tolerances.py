@@ -690,3 +690,12 @@ def matmul_rounding(inner: int, eps: float) -> float:
     of Numerical Algorithms, 2nd ed., eq. 3.13); 2 m eps covers gamma_m for m eps <= 1/2, and the
     reference's own rounding (a longdouble product rounded once to the dtype) adds eps."""
     return (2 * inner + 1) * eps
+
+
+#: numerics.memory.PeakRSS against a buffer of known size written inside (or before) the measured block: the
+#: resident set size counts whole pages, and a buffer that transparent huge pages back (numpy asks for them on
+#: large allocations) may map a partial 2 MiB page at each end, so the peak can exceed the buffer by up to
+#: 2 x 2 MiB; the interpreter's own allocations inside the block (the with statement, a few small objects) add
+#: less than 1 MiB, and pages it returns inside the block (freed small-object arenas) take as much off. Measured
+#: (2026-12-03): a 64 MiB buffer read as 63.9-64.1 MiB (120 KiB short once), an empty block as 0.
+PEAK_RSS_SLACK_BYTES = 5 * 2**20
