@@ -7,8 +7,8 @@ runs first, so memory freed by earlier work and still held by the allocator does
 
 Why the kernel's mark and not a sampler: a thread polling the RSS misses peaks shorter than its period,
 and it runs in the measured process, whose CPU time is the benchmarks' timer (the 2 ms sampler this
-replaces added 1.8-7.5% to a 1.8 s one-thread GEMM loop and 7-13% to the 0.5 s structured ResNet-18 Gram
-at n = 64, one thread, 2026-12-03).  No library offers a resettable peak (getrusage's ru_maxrss is the
+replaces added 1.8-7.5% to a 1.8 s one-thread GEMM loop and 6-16% (two pairs) to the 0.5 s structured
+ResNet-18 Gram at n = 64, one thread, 2026-12-03).  No library offers a resettable peak (getrusage's ru_maxrss is the
 lifetime peak; tracemalloc sees Python allocations only, not torch's or numpy's native buffers).
 """
 from __future__ import annotations
