@@ -16,7 +16,11 @@ Convention for every benchmarks/test_bench_*.py:
     (the fastest of its repeats: slower ones are interference), so best/floor compares like with like:
     the case's own cost over its floor.  The median also carries the machine's noise (a shared
     machine's busy phases slow the rounds, not the floor's best repeat); t/floor minus best/floor is
-    that noise in this run.  t/floor is the tracked figure (targets, ``--compare``);
+    that noise in this run.  A case whose floor is one product shape (the dense eigensolver route)
+    re-times that product next to each round and scales its floor by the ratio, its ``phase``
+    (numerics.floor.RoundProbe; ``floor_best_s`` keeps the unscaled floor), so that a busy stretch
+    that slows its products as much as its rounds does not count as its overhead.  t/floor is the
+    tracked figure (targets, ``--compare``);
   * accuracy keys, when a case sets them in ``extra_info``, are printed: eig_rel_err, sin_angle,
     max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS).
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate

@@ -12,14 +12,20 @@ numerics/bench.py prints time / floor per case and ``--compare`` tracks it.  ``e
 floor of a small dense eigenproblem (LAPACK eigh of r x r); ``machine_floor()`` the machine's reference
 rates (GEMM at REFERENCE_GEMM, read bandwidth), which benchmarks/conftest.py writes into the JSON.
 
-Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) CPU times (``time.process_time``, the benchmarks' own timer) of one
-thread (numerics.threads.one_thread): the floor is what the machine can do, so the fastest repeat is
-the estimate and slower ones are interference. Results are cached per shape for the process.
+Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) CPU times (``time.process_time``, the
+benchmarks' own timer) of one thread (numerics.threads.one_thread): the floor is what the machine can
+do, so the fastest repeat is the estimate and slower ones are interference. Results are cached per
+shape for the process.  A case whose floor is one product shape can also re-time that product next
+to each of its rounds (``RoundProbe``) and scale its floor to the rounds' phase; it then records
+
+    floor_best_s  the floor at the process's best rate, as above, and
+    phase         the product's time next to the rounds over that best (floor_s = phase x floor_best_s).
 """
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -58,23 +64,68 @@ def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
     use), measured once per (shape, dtype) in this process however the arguments are spelled."""
     if min(m, k, n) < 1:
         raise ValueError(f"gemm_rate: shape must be positive, got ({m}, {k}, {n})")
-    return _measured_gemm_rate(int(m), int(k), int(n), str(dtype))
+    return 2.0 * m * k * n / _fastest_gemm(int(m), int(k), int(n), str(dtype))[0]
 
 
 @functools.cache
-def _measured_gemm_rate(m: int, k: int, n: int, dtype: str) -> float:
+def _fastest_gemm(m: int, k: int, n: int, dtype: str) -> tuple[float, Callable]:
+    """(best seconds, the library-and-layout product that ran them) of ``gemm_rate``'s shape."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
     layouts = (LIBRARIES, SWAPPED, TRANSPOSED) if m == k else (LIBRARIES, SWAPPED)
     products = [layout[name] for name in LIBRARIES for layout in layouts]
     with one_thread():
-        seconds = min(_best_seconds(functools.partial(product, a, b), REPEATS) for product in products)
-    return 2.0 * m * k * n / seconds
+        return min(((_best_seconds(functools.partial(product, a, b), REPEATS), product) for product in products),
+                   key=lambda timed: timed[0])
 
 
 def gemm_seconds(m: int, k: int, n: int, dtype: str = "float64", count: float = 1.0) -> float:
     """The floor time of ``count`` GEMMs of shape (m x k)(k x n) at this machine's measured rate."""
     return count * 2.0 * m * k * n / gemm_rate(m, k, n, dtype)
+
+
+#: timings of a round probe (``RoundProbe``), the best kept: two products a round
+ROUND_PROBE_REPEATS = 2
+
+
+class RoundProbe:
+    """A case's floor product, re-timed next to each of its timed rounds: the floor in the rounds' phase.
+
+    ``gemm_seconds`` is the best of the product's repeats, timed once in the process.  On a shared
+    machine whole stretches of seconds run slower (neighbours contending for the last-level cache and
+    memory: the bare (4096 x 4096)(4096 x 20) product timed 30 times, three times in a row, had medians
+    1.03-1.21 x its best, 2026-12-03), and a case's rounds can fall in such a stretch while that best
+    did not; time / floor then charges the stretch to the route.  Passed as pytest-benchmark's
+    ``pedantic(setup=probe)``, which runs untimed right before every round (warm-up rounds included),
+    the probe times the product ``a`` (n x n) times ``columns`` columns, in the library and layout
+    ``gemm_rate`` found fastest for that shape, ROUND_PROBE_REPEATS times and keeps the best.
+    ``phase(rounds)`` is the median of the last ``rounds`` probes over ``gemm_seconds`` of the shape:
+    how much slower the product ran next to the rounds than at its best (1 in a quiet run; below 1
+    when the process's best was itself taken in a slow stretch).  A case's floor times its phase is
+    its floor in the rounds' phase, with the same noise as its rounds in numerator and denominator."""
+
+    def __init__(self, a: np.ndarray, columns: int):
+        if a.ndim != 2 or columns < 1:
+            raise ValueError(f"RoundProbe: a 2-D a and columns >= 1, got shape {a.shape} and {columns}")
+        self.best, self._product = _fastest_gemm(a.shape[0], a.shape[1], int(columns), str(a.dtype))
+        self._a = a
+        self._b = np.random.default_rng(0).standard_normal((a.shape[1], int(columns))).astype(a.dtype)
+        self.times: list[float] = []
+
+    def __call__(self) -> None:
+        best = float("inf")
+        with one_thread():
+            for _ in range(ROUND_PROBE_REPEATS):
+                start = time.process_time()
+                self._product(self._a, self._b)
+                best = min(best, time.process_time() - start)
+        self.times.append(best)
+
+    def phase(self, rounds: int) -> float:
+        """Median of the last ``rounds`` probes (the timed rounds; warm-up rounds come first) / best."""
+        if not 1 <= rounds <= len(self.times):
+            raise ValueError(f"RoundProbe.phase: {rounds} rounds asked, {len(self.times)} probes taken")
+        return float(np.median(self.times[-rounds:])) / self.best
 
 
 @functools.cache

@@ -230,6 +230,12 @@ FAULTS = [
      "swapped_matmul(F, U / np.sqrt(lam))", "swapped_matmul(F, U / lam)", ["tests/test_eigen.py"]),
     ("the pairs of a non-dense route left in the route's order (eigsh's come ascending)", "numerics/eigen.py",
      'if kind == "dense" else vectors[:, order]', 'if kind == "dense" else vectors', ["tests/test_eigen.py"]),
+    ("round probe's phase counts the warm-up round's probe", "numerics/floor.py",
+     "np.median(self.times[-rounds:])", "np.median(self.times[:rounds])", ["tests/test_bench.py"]),
+    ("round probe keeps its last timing, not its best", "numerics/floor.py",
+     "best = min(best, time.process_time() - start)", "best = time.process_time() - start", ["tests/test_bench.py"]),
+    ("round probe's phase is the mean of the rounds' probes, not the median", "numerics/floor.py",
+     "np.median(self.times[-rounds:])", "np.mean(self.times[-rounds:])", ["tests/test_bench.py"]),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import numpy as np
 import pytest
 
 from numerics import bench, floor
@@ -155,3 +156,40 @@ def test_floor_times_scale_with_the_work_and_reject_empty_shapes():
     for call in (lambda: floor.gemm_rate(0, 4, 4), lambda: floor.eigh_seconds(0)):
         with pytest.raises(ValueError, match="must be positive"):
             call()
+
+
+def scripted_clock(monkeypatch, durations):
+    """Make time.process_time (the floor's timer) return starts 100 s apart, each followed by its stop
+    after the next of ``durations``: every timed call then takes exactly that long."""
+    readings = iter([reading for i, seconds in enumerate(durations) for reading in (100.0 * i, 100.0 * i + seconds)])
+    monkeypatch.setattr(floor.time, "process_time", lambda: next(readings))
+
+
+def test_a_round_probe_phase_is_the_median_best_probe_of_the_timed_rounds_over_the_best(monkeypatch):
+    """numerics.floor.RoundProbe on a scripted clock: each probe keeps the best of its
+    ROUND_PROBE_REPEATS timings; phase(rounds) is the median of the last ``rounds`` probes over the
+    product's best time in the process (gemm_seconds of the shape), so the warm-up round's probe,
+    which comes first, is left out.  Timings in units of that best: warm-up (50, 60), rounds (3, 2),
+    (5, 4), (1, 9), (6, 8), (7, 3): bests 2, 4, 1, 6, 3, median 3 (mean 3.2; last timings 4; with the
+    warm-up 4; worst timings 7)."""
+    assert floor.ROUND_PROBE_REPEATS == 2
+    probe = floor.RoundProbe(np.ones((8, 8)), 3)
+    assert probe.best == pytest.approx(floor.gemm_seconds(8, 8, 3))       # the floor's own best, cached
+    pairs = [(50, 60), (3, 2), (5, 4), (1, 9), (6, 8), (7, 3)]
+    scripted_clock(monkeypatch, [factor * probe.best for pair in pairs for factor in pair])
+    for _ in pairs:
+        probe()
+    assert probe.times == pytest.approx([probe.best * min(pair) for pair in pairs])
+    assert probe.phase(5) == pytest.approx(3.0)
+
+
+def test_a_round_probe_refuses_more_rounds_than_probes_and_empty_shapes():
+    probe = floor.RoundProbe(np.ones((4, 6)), 2)
+    probe()
+    assert probe.phase(1) > 0
+    for rounds in (0, 2):
+        with pytest.raises(ValueError, match="probes taken"):
+            probe.phase(rounds)
+    for a, columns in ((np.ones(4), 2), (np.ones((4, 4)), 0)):
+        with pytest.raises(ValueError, match="RoundProbe"):
+            floor.RoundProbe(a, columns)

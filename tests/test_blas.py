@@ -130,11 +130,11 @@ def test_the_floor_takes_the_faster_library(monkeypatch):
     move it (a non-square shape, which the transposed layout cannot compute)."""
     rate = floor.gemm_rate(64, 32, 8)
     slow_down(monkeypatch, (blas.LIBRARIES, blas.SWAPPED, blas.TRANSPOSED), ["torch"])
-    floor._measured_gemm_rate.cache_clear()
+    floor._fastest_gemm.cache_clear()
     try:
         assert floor.gemm_rate(64, 32, 8) >= rate / 4
     finally:
-        floor._measured_gemm_rate.cache_clear()
+        floor._fastest_gemm.cache_clear()
 
 
 def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
@@ -143,11 +143,11 @@ def test_the_floor_of_a_square_product_takes_the_faster_layout(monkeypatch):
     layouts do not move it."""
     rate = floor.gemm_rate(64, 64, 8)
     slow_down(monkeypatch, (blas.LIBRARIES, blas.SWAPPED), list(blas.LIBRARIES))
-    floor._measured_gemm_rate.cache_clear()
+    floor._fastest_gemm.cache_clear()
     try:
         assert floor.gemm_rate(64, 64, 8) >= rate / 4
     finally:
-        floor._measured_gemm_rate.cache_clear()
+        floor._fastest_gemm.cache_clear()
 
 
 def test_the_floor_of_a_thin_product_takes_the_swapped_layout(monkeypatch):
@@ -156,11 +156,11 @@ def test_the_floor_of_a_thin_product_takes_the_swapped_layout(monkeypatch):
     do not move it for a non-square shape, which the transposed layout cannot compute."""
     rate = floor.gemm_rate(256, 16, 11)
     slow_down(monkeypatch, (blas.LIBRARIES,), list(blas.LIBRARIES))
-    floor._measured_gemm_rate.cache_clear()
+    floor._fastest_gemm.cache_clear()
     try:
         assert floor.gemm_rate(256, 16, 11) >= rate / 4
     finally:
-        floor._measured_gemm_rate.cache_clear()
+        floor._fastest_gemm.cache_clear()
 
 
 @given(dtype=st.sampled_from([torch.float32, torch.float64]), rows=st.integers(1, 70), inner=st.integers(1, 70),
