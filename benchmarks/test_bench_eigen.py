@@ -14,7 +14,8 @@ Cases: ReLU-NTK-like dense kernel (d = 64), top-10, block route vs numpy.linalg.
 (n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1); low-rank route vs numpy.linalg.eigh of X X^T
 (n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free: what ``method="auto"``
 picks vs eigsh on the same LinearOperator (the n = 4096 kernel behind numerics.blas.matmul), tol = 1e-8.
-Baselines run 3 rounds (min/median over rounds), the routes 5.
+Baselines run 3 rounds (min/median over rounds), the routes 5.  CPU only: with ``--device cuda`` the
+module is skipped.
 
 Floors (numerics/floor.py; ``floor_s`` and ``floor_what`` in extra_info), each the products the case
 actually applied, certificate included, at the one-thread GEMM rate of their own shape:
@@ -35,6 +36,7 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
+from numerics.bench import bench_device
 from numerics.blas import symmetric_matmul
 from numerics.eigen import LowRank, top_eigenpairs
 from numerics.floor import REFERENCE_GEMM, RoundProbe, eigh_seconds, gemm_rate, gemm_seconds
@@ -48,7 +50,8 @@ DENSE_BLOCK = max(2 * K_TOP, K_TOP + 8)   # numerics.eigen's default block size 
 BASELINE_ROUNDS = 3
 DENSE_ROUNDS = 5
 _REFERENCE = {}   # the baseline's answer, reused for the accuracy of the other cases
-pytestmark = pytest.mark.benchmark(timer=time.process_time)
+pytestmark = [pytest.mark.benchmark(timer=time.process_time),
+              pytest.mark.skipif(bench_device() != "cpu", reason="the eigensolver core is numpy/LAPACK: CPU only")]
 
 
 def relu_ntk_kernel(n: int, seed: int = 0) -> np.ndarray:

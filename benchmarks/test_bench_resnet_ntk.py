@@ -6,6 +6,10 @@ ResNet-18 at width 64 (11.2M parameters, scalar output), 3x32x32 inputs, float32
 the denominator. Every case also records its peak memory, ``peak_rss_gb``: the largest resident
 set size above the one before the call (numerics.memory.PeakRSS: Linux's high-water mark, reset
 before the call, after glibc's malloc_trim, so freed memory of earlier cases does not count).
+With ``--device cuda`` the network, inputs, Grams and float64 reference live on the GPU, the timer is
+synchronised wall seconds (numerics/clock.py), the memory is ``peak_cuda_gb`` (what torch allocated
+on the GPU over the call, numerics.memory.PeakCudaMemory) and the Gram floors are at the GPU's GEMM
+rates; the eigensolver on a formed Gram stays numpy/LAPACK on the CPU, and its floor at the CPU's.
 
 Default (n = 64, "resnet18-ntk-gram-n64"): the per-sample-gradient loop then J J^T (baseline)
 against the structured Gram and the chunked vmap(grad) Gram; ``rel_fro_err`` = ||K - K64||_F /
@@ -46,19 +50,24 @@ relative residuals ``max_rel_residual`` = max_i r_i / lambda_i).
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
 import torch
 
+from numerics.bench import bench_device, warmup_rounds
+from numerics.clock import device_clock
 from numerics.eigen import top_eigenpairs
 from numerics.floor import gemm_seconds
-from numerics.memory import PeakRSS
+from numerics.memory import peak_memory
 from numerics.models import resnet18
 from numerics.structured_ntk import GramProfile, chunked_gram, matrix_free_eigenpairs, structured_gram
 
-pytestmark = pytest.mark.benchmark(timer=time.process_time)
+DEVICE = bench_device()
+WARMUP = warmup_rounds(DEVICE)   # untimed rounds before the timed ones: 1 on CUDA
+pytestmark = pytest.mark.benchmark(timer=device_clock(DEVICE))
+#: the extra_info key of a case's peak memory: the process's resident memory, or the GPU's
+PEAK_KEY = "peak_rss_gb" if DEVICE == "cpu" else "peak_cuda_gb"
 FULL = os.environ.get("SHORTCUT_NTK_BENCH_FULL") == "1"
 WIDTH, SIZE, K_TOP = 64, 32, 10
 #: largest dimension of a floor GEMM probe: one-thread rates saturate well below it (measured: 150-175
@@ -71,7 +80,7 @@ _PEAKS = {}
 def measured(fn, key):
     """fn wrapped so that its peak memory lands in _PEAKS[key]."""
     def run(*args, **kwargs):
-        with PeakRSS() as peak:
+        with peak_memory(DEVICE) as peak:
             out = fn(*args, **kwargs)
         _PEAKS[key] = peak.gb
         return out
@@ -79,17 +88,17 @@ def measured(fn, key):
 
 
 def network():
-    return resnet18(1, WIDTH, seed=0)
+    return resnet18(1, WIDTH, seed=0, device=DEVICE)
 
 
 def inputs(n):
-    return torch.randn(n, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(n))
+    return torch.randn(n, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(n)).to(DEVICE)
 
 
 def per_sample_loop_gram(model, X) -> torch.Tensor:
     """Baseline: one backward per sample into the rows of J (n x P), then K = J J^T."""
     params = list(model.parameters())
-    J = torch.empty(X.shape[0], sum(p.numel() for p in params), dtype=X.dtype)
+    J = torch.empty(X.shape[0], sum(p.numel() for p in params), dtype=X.dtype, device=X.device)
     for i in range(X.shape[0]):
         grads = torch.autograd.grad(model(X[i:i + 1])[0], params)
         torch.cat([g.reshape(-1) for g in grads], out=J[i])
@@ -107,11 +116,11 @@ def rel_fro_err(K, n) -> float:
     return float(torch.linalg.norm(K - ref) / torch.linalg.norm(ref))
 
 
-def gemm_floor(macs: float, shape, dtype: str = "float32") -> float:
-    """Seconds of ``macs`` multiply-adds at the measured one-thread GEMM rate of ``shape`` (m, k, n),
-    each dimension capped at GEMM_PROBE_MAX."""
+def gemm_floor(macs: float, shape, dtype: str = "float32", device: str = DEVICE) -> float:
+    """Seconds of ``macs`` multiply-adds at the measured GEMM rate of ``shape`` (m, k, n) on ``device``
+    (one thread on the CPU), each dimension capped at GEMM_PROBE_MAX."""
     m, k, n = (max(1, min(int(x), GEMM_PROBE_MAX)) for x in shape)
-    return gemm_seconds(m, k, n, dtype, count=macs / (m * k * n))
+    return gemm_seconds(m, k, n, dtype, count=macs / (m * k * n), device=device)
 
 
 def profiled_gram(model, X, profile: GramProfile):
@@ -141,8 +150,8 @@ def forward_macs(model, n: int) -> int:
 
 def eigen_floor(result, n: int) -> float:
     """The eigensolver's products on the dense K: matvecs columns of 2 n^2 flops at float64 GEMM of
-    n x n by n x 16 (a block of columns)."""
-    return gemm_floor(result.matvecs * n * n, (n, n, 16), "float64")
+    n x n by n x 16 (a block of columns), on the CPU, where numerics.eigen runs."""
+    return gemm_floor(result.matvecs * n * n, (n, n, 16), "float64", "cpu")
 
 
 # ---- full Gram at n = 64 ------------------------------------------------------------------------
@@ -156,9 +165,9 @@ def _n_params(model) -> int:
 def test_gram_baseline_per_sample_loop(benchmark):
     benchmark.group = f"resnet18-ntk-gram-n{GRAM_N}"
     model, X = network(), inputs(GRAM_N)
-    K = benchmark.pedantic(measured(per_sample_loop_gram, "loop"), args=(model, X), rounds=3, iterations=1)
+    K = benchmark.pedantic(measured(per_sample_loop_gram, "loop"), args=(model, X), rounds=3, iterations=1, warmup_rounds=WARMUP)
     P = _n_params(model)
-    benchmark.extra_info.update(role="baseline", n=GRAM_N, width=WIDTH, peak_rss_gb=_PEAKS["loop"],
+    benchmark.extra_info.update(role="baseline", n=GRAM_N, width=WIDTH, **{PEAK_KEY: _PEAKS["loop"]},
                                 rel_fro_err=rel_fro_err(K, GRAM_N),
                                 floor_s=gemm_floor(GRAM_N * GRAM_N * P, (GRAM_N, P, GRAM_N)),
                                 floor_what=f"J J^T: {GRAM_N}^2 x {P} MACs at float32 GEMM (the n backwards not counted)")
@@ -175,8 +184,8 @@ def test_gram(benchmark, route):
     gram = (lambda m, x: profiled_gram(m, x, profile)) if route == "structured" else (
         lambda m, x: chunked_gram(m, x, memory=budget))
     K = benchmark.pedantic(measured(gram, route), args=(model, X), rounds=3 if route == "structured" else 1,
-                           iterations=1)
-    info = dict(n=GRAM_N, width=WIDTH, peak_rss_gb=_PEAKS[route], rel_fro_err=rel_fro_err(K, GRAM_N))
+                           iterations=1, warmup_rounds=WARMUP)
+    info = dict(n=GRAM_N, width=WIDTH, **{PEAK_KEY: _PEAKS[route]}, rel_fro_err=rel_fro_err(K, GRAM_N))
     if route == "structured":
         info.update(profile_info(profile, benchmark.stats.stats.min))
     else:
@@ -202,9 +211,9 @@ def test_top10_baseline_matrix_free_eigsh(benchmark):
     benchmark.group = f"resnet18-ntk-top{K_TOP}-n{TOP_N}"
     model, X = network(), inputs(TOP_N)
     run = measured(lambda: matrix_free_eigenpairs(model, X, K_TOP, method="eigsh"), "matrix_free")
-    result = _REFERENCE["top"] = benchmark.pedantic(run, rounds=1, iterations=1)
+    result = _REFERENCE["top"] = benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=WARMUP)
     forward = forward_macs(model, TOP_N)
-    benchmark.extra_info.update(role="baseline", n=TOP_N, peak_rss_gb=_PEAKS["matrix_free"],
+    benchmark.extra_info.update(role="baseline", n=TOP_N, **{PEAK_KEY: _PEAKS["matrix_free"]},
                                 floor_s=gemm_floor(result.matvecs * 2 * forward, (4096, 576, 64)),
                                 floor_what=f"{result.matvecs} operator columns x 2 forwards (vjp + jvp) of "
                                            f"{forward / 1e9:.1f} GMAC at float32 GEMM")
@@ -213,7 +222,7 @@ def test_top10_baseline_matrix_free_eigsh(benchmark):
 def _top_info(result, profile, n, key, seconds) -> dict:
     gram = profile_info(profile, seconds)
     floor = gram["floor_s"] + eigen_floor(result, n)
-    return dict(gram, n=n, peak_rss_gb=_PEAKS[key], floor_s=floor, gemm_fraction=floor / seconds, matvecs=result.matvecs,
+    return dict(gram, n=n, **{PEAK_KEY: _PEAKS[key]}, floor_s=floor, gemm_fraction=floor / seconds, matvecs=result.matvecs,
                 max_rel_residual=float(np.max(result.residuals / result.values)),
                 floor_what=gram["floor_what"] + f"; then {result.matvecs} columns x n^2 at float64 GEMM")
 
@@ -223,7 +232,7 @@ def test_top10_structured(benchmark):
     benchmark.group = f"resnet18-ntk-top{K_TOP}-n{TOP_N}"
     model, X, profile = network(), inputs(TOP_N), GramProfile()
     result = benchmark.pedantic(measured(_structured_top, "top_structured"), args=(model, X, profile),
-                                rounds=1, iterations=1)
+                                rounds=1, iterations=1, warmup_rounds=WARMUP)
     info = _top_info(result, profile, TOP_N, "top_structured", benchmark.stats.stats.min)
     if "top" in _REFERENCE:
         ref = _REFERENCE["top"]
@@ -236,8 +245,8 @@ def test_top10_structured(benchmark):
 def test_gram_n2048(benchmark):
     benchmark.group = f"resnet18-ntk-gram-n{GRAM_FULL_N}"
     model, X, profile = network(), inputs(GRAM_FULL_N), GramProfile()
-    benchmark.pedantic(measured(profiled_gram, "n2048"), args=(model, X, profile), rounds=1, iterations=1)
-    info = dict(profile_info(profile, benchmark.stats.stats.min), n=GRAM_FULL_N, peak_rss_gb=_PEAKS["n2048"])
+    benchmark.pedantic(measured(profiled_gram, "n2048"), args=(model, X, profile), rounds=1, iterations=1, warmup_rounds=WARMUP)
+    info = dict(profile_info(profile, benchmark.stats.stats.min), n=GRAM_FULL_N, **{PEAK_KEY: _PEAKS["n2048"]})
     if "top_structured" in _PEAKS:  # peak(n) = a + b n + 16 n^2 through (512, p512), (2048, p2048)
         p1, p2 = (_PEAKS[k] * 2**30 - 16 * n**2 for k, n in (("top_structured", TOP_N), ("n2048", GRAM_FULL_N)))
         b = (p2 - p1) / (GRAM_FULL_N - TOP_N)
@@ -251,5 +260,5 @@ def test_gram_n2048(benchmark):
 def test_top10_structured_n4096(benchmark):
     benchmark.group = f"resnet18-ntk-top{K_TOP}-n{TOP_FULL_N}"
     model, X, profile = network(), inputs(TOP_FULL_N), GramProfile()
-    result = benchmark.pedantic(measured(_structured_top, "n4096"), args=(model, X, profile), rounds=1, iterations=1)
+    result = benchmark.pedantic(measured(_structured_top, "n4096"), args=(model, X, profile), rounds=1, iterations=1, warmup_rounds=WARMUP)
     benchmark.extra_info.update(_top_info(result, profile, TOP_FULL_N, "n4096", benchmark.stats.stats.min))

@@ -1,4 +1,4 @@
-"""``shortcut-ntk bench [--quick | --full] [--json PATH] [--compare OLD.json] [--factor F] [PYTEST ARGS...]``
+"""``shortcut-ntk bench [--quick | --full] [--device cpu|cuda] [--json PATH] [--compare OLD.json] [--factor F] [PYTEST ARGS...]``
 
 Runs ``python -m pytest benchmarks/ -n 0 -rs`` with ``--benchmark-json`` and prints, per group of
 cases, every case's median time, its ratio against the group's baseline and its time against the
@@ -26,7 +26,11 @@ Convention for every benchmarks/test_bench_*.py:
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
 and read bandwidth; it heads the table.
 ``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes
-on 2 cores (docs/benchmarks.md keeps the measured runs).  ``--json PATH`` keeps the
+on 2 cores (docs/benchmarks.md keeps the measured runs).  ``--device cuda`` (SHORTCUT_NTK_BENCH_DEVICE,
+read by ``bench_device()``) runs the torch cases (the MLP and ResNet-18 NTKs) on the GPU, timed in
+synchronised wall seconds (numerics/clock.py), their peak memory that of the GPU, their floors at the
+GPU's GEMM rate and bandwidth, with float32 products in full float32 (TF32 off); the eigensolver core
+is numpy/LAPACK and its cases are skipped there.  The machine line names the processor either way.  ``--json PATH`` keeps the
 pytest-benchmark JSON there (without it the JSON lives in a temporary directory, removed at exit, and
 its path is not printed).  ``--compare OLD.json`` matches cases by full name and tracks time / floor
 (a slower machine moves time and floor alike): the exit status is 1 when any case's time / floor grew
@@ -43,6 +47,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+#: the environment variable that carries ``--device`` to the benchmark modules (``bench_device``)
+DEVICE_VARIABLE = "SHORTCUT_NTK_BENCH_DEVICE"
+DEVICES = ("cpu", "cuda")
 ACCURACY_KEYS = ("eig_rel_err", "sin_angle", "max_residual", "rel_err", "f64_rel_err", "rel_fro_err", "matvecs")
 DEFAULT_FACTOR = 1.5
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +64,28 @@ def pytest_command(json_path: Path, extra: list[str]) -> list[str]:
             f"--benchmark-json={json_path}", *extra]
 
 
-def run_benchmarks(json_path: Path, *, full: bool, extra: list[str] = (), keep: bool = True) -> int:
-    """Run pytest on benchmarks/, echoing its output line by line; without ``keep`` the line that
-    advertises the (temporary, soon deleted) JSON path is left out."""
-    env = dict(os.environ, SHORTCUT_NTK_BENCH_FULL="1" if full else "0")
+def bench_device() -> str:
+    """The device the benchmarks run their torch cases on: SHORTCUT_NTK_BENCH_DEVICE, "cpu" when unset;
+    a ValueError for anything but DEVICES."""
+    device = os.environ.get(DEVICE_VARIABLE, "cpu")
+    if device not in DEVICES:
+        raise ValueError(f"{DEVICE_VARIABLE} must be one of {DEVICES}, got {device!r}")
+    return device
+
+
+def warmup_rounds(device: str) -> int:
+    """Untimed rounds before a torch case's timed ones: 1 on CUDA, whose first call of an operation pays
+    for lazy set-up (library handles, kernel selection, the caching allocator's first blocks; measured
+    on an H200: the MLP baseline's first round at n = 256 took 2.7-2.8 s against a median of 6-7 ms, and
+    the single-round cases had no other round), 0 on the CPU (the issues' baselines were measured so)."""
+    return 1 if device == "cuda" else 0
+
+
+def run_benchmarks(json_path: Path, *, full: bool, extra: list[str] = (), keep: bool = True,
+                   device: str = "cpu") -> int:
+    """Run pytest on benchmarks/ for ``device``, echoing its output line by line; without ``keep`` the
+    line that advertises the (temporary, soon deleted) JSON path is left out."""
+    env = dict(os.environ, SHORTCUT_NTK_BENCH_FULL="1" if full else "0", **{DEVICE_VARIABLE: device})
     with subprocess.Popen(pytest_command(json_path, list(extra)), cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
         for line in proc.stdout:
@@ -118,7 +143,10 @@ def machine_line(data: dict) -> str:
     floor = data.get("machine_floor")
     if not floor:
         return "machine floor: not recorded in this JSON"
-    return (f"machine floor: one-thread GEMM {floor['gemm_gflops']:.3g} GFLOP/s at {floor['gemm_shape']}, "
+    device = floor.get("device", "cpu")
+    where = f" on {device}: {floor['processor']}" if "processor" in floor else ""
+    threads = "one-thread " if device == "cpu" else ""
+    return (f"machine floor{where}: {threads}GEMM {floor['gemm_gflops']:.3g} GFLOP/s at {floor['gemm_shape']}, "
             f"read {floor['read_gb_per_s']:.3g} GB/s")
 
 
@@ -177,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="default sizes, 4-8 minutes on 2 cores (default)")
     mode.add_argument("--full", action="store_true", help="also the large sizes (SHORTCUT_NTK_BENCH_FULL=1)")
+    parser.add_argument("--device", choices=DEVICES, default="cpu",
+                        help="where the torch cases run (default cpu); cuda skips the numpy eigensolver cases")
     parser.add_argument("--json", type=Path, metavar="PATH", help="keep the pytest-benchmark JSON here")
     parser.add_argument("--compare", type=Path, metavar="OLD.json", help="an earlier --json to compare with")
     parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR,
@@ -187,10 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--compare: no such file {args.compare}")
     if args.factor <= 1:
         parser.error(f"--factor must be > 1, got {args.factor}")
+    if args.device == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            parser.error("--device cuda: CUDA is not available on this machine")
 
     with tempfile.TemporaryDirectory() as tmp:
         json_path = args.json.resolve() if args.json else Path(tmp) / "bench.json"
-        code = run_benchmarks(json_path, full=args.full, extra=extra, keep=args.json is not None)
+        code = run_benchmarks(json_path, full=args.full, extra=extra, keep=args.json is not None, device=args.device)
         if not json_path.is_file():
             print(f"no benchmark results (pytest exit status {code})", file=sys.stderr)
             return code or 1

@@ -9,14 +9,17 @@ in the same process a moment before, does not. Every benchmark case records in `
     floor_what a one-line account of that work (e.g. "231 columns x 2 n^2 at 4096x4096x24 GEMM").
 
 numerics/bench.py prints time / floor per case and ``--compare`` tracks it.  ``eigh_seconds(r)`` is the
-floor of a small dense eigenproblem (LAPACK eigh of r x r); ``machine_floor()`` the machine's reference
-rates (GEMM at REFERENCE_GEMM, read bandwidth), which benchmarks/conftest.py writes into the JSON.
+floor of a small dense eigenproblem (LAPACK eigh of r x r); ``machine_floor(device)`` the machine's
+reference rates (GEMM at REFERENCE_GEMM, read bandwidth) and the processor's name, which
+benchmarks/conftest.py writes into the JSON.
 
-Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) CPU times (``time.process_time``, the
-benchmarks' own timer) of one thread (numerics.threads.one_thread): the floor is what the machine can
-do, so the fastest repeat is the estimate and slower ones are interference. Results are cached per
-shape for the process.  A case whose floor is one product shape can also re-time that product next
-to each of its rounds (``RoundProbe``) and scale its floor to the rounds' phase; it then records
+Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) times of one thread
+(numerics.threads.one_thread) on the clock of the device (numerics.clock.device_clock: CPU seconds of
+this process, the benchmarks' own timer, on the CPU; synchronised wall seconds on CUDA, where the
+products are torch's on that device): the floor is what the machine can do, so the fastest repeat is
+the estimate and slower ones are interference. Results are cached per shape and device for the
+process.  A case whose floor is one product shape (on the CPU) can also re-time that product next to
+each of its rounds (``RoundProbe``) and scale its floor to the rounds' phase; it then records
 
     floor_best_s  the floor at the process's best rate, as above, and
     phase         the product's time next to the rounds over that best (floor_s = phase x floor_best_s).
@@ -24,6 +27,7 @@ to each of its rounds (``RoundProbe``) and scale its floor to the rounds' phase;
 from __future__ import annotations
 
 import functools
+import platform
 import time
 from collections.abc import Callable
 
@@ -31,6 +35,7 @@ import numpy as np
 import torch
 
 from numerics.blas import LIBRARIES, SWAPPED, TRANSPOSED
+from numerics.clock import device_clock
 from numerics.threads import one_thread
 
 #: repeats of each floor measurement (the best is kept) ...
@@ -44,44 +49,49 @@ MAX_REPEATS = 50
 BANDWIDTH_BYTES = 256 * 2**20
 
 
-def _best_seconds(call, repeats: int) -> float:
+def _best_seconds(call, repeats: int, clock: Callable[[], float] = time.process_time) -> float:
     call()                                    # warm-up: page faults, library dispatch
     best, spent, done = float("inf"), 0.0, 0
     while done < repeats or (spent < MIN_SECONDS and done < MAX_REPEATS):
-        start = time.process_time()
+        start = clock()
         call()
-        seconds = time.process_time() - start
+        seconds = clock() - start
         best, spent, done = min(best, seconds), spent + seconds, done + 1
     return best
 
 
-def gemm_rate(m: int, k: int, n: int, dtype: str = "float64") -> float:
-    """FLOP/s of one-thread GEMM of an (m x k) by (k x n) matrix: 2 m k n / best time of the faster of
-    the two BLAS libraries here (numerics.blas.LIBRARIES: torch's MKL, numpy's OpenBLAS; which one
-    wins depends on the CPU, by 2-3x on thin shapes), each also in the swapped layout (b^T a^T)^T
-    (numerics.blas.SWAPPED, what the eigensolver's thin products use) and, for a square first factor
-    (m = k), in the transposed layout (numerics.blas.TRANSPOSED, which a symmetric matrix's products may
-    use), measured once per (shape, dtype) in this process however the arguments are spelled."""
+def gemm_rate(m: int, k: int, n: int, dtype: str = "float64", device: str = "cpu") -> float:
+    """FLOP/s of GEMM of an (m x k) by (k x n) matrix: 2 m k n / best time.  On the CPU, of one thread,
+    the faster of the two BLAS libraries here (numerics.blas.LIBRARIES: torch's MKL, numpy's OpenBLAS;
+    which one wins depends on the CPU, by 2-3x on thin shapes), each also in the swapped layout
+    (b^T a^T)^T (numerics.blas.SWAPPED, what the eigensolver's thin products use) and, for a square
+    first factor (m = k), in the transposed layout (numerics.blas.TRANSPOSED, which a symmetric matrix's
+    products may use); on a CUDA ``device``, torch.mm there.  Measured once per (shape, dtype, device)
+    in this process however the arguments are spelled."""
     if min(m, k, n) < 1:
         raise ValueError(f"gemm_rate: shape must be positive, got ({m}, {k}, {n})")
-    return 2.0 * m * k * n / _fastest_gemm(int(m), int(k), int(n), str(dtype))[0]
+    return 2.0 * m * k * n / _fastest_gemm(int(m), int(k), int(n), str(dtype), str(torch.device(device)))[0]
 
 
 @functools.cache
-def _fastest_gemm(m: int, k: int, n: int, dtype: str) -> tuple[float, Callable]:
+def _fastest_gemm(m: int, k: int, n: int, dtype: str, device: str) -> tuple[float, Callable]:
     """(best seconds, the library-and-layout product that ran them) of ``gemm_rate``'s shape."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    clock = device_clock(device)
+    if torch.device(device).type != "cpu":
+        a, b = torch.from_numpy(a).to(device), torch.from_numpy(b).to(device)
+        return _best_seconds(functools.partial(torch.mm, a, b), REPEATS, clock), torch.mm
     layouts = (LIBRARIES, SWAPPED, TRANSPOSED) if m == k else (LIBRARIES, SWAPPED)
     products = [layout[name] for name in LIBRARIES for layout in layouts]
     with one_thread():
-        return min(((_best_seconds(functools.partial(product, a, b), REPEATS), product) for product in products),
+        return min(((_best_seconds(functools.partial(product, a, b), REPEATS, clock), product) for product in products),
                    key=lambda timed: timed[0])
 
 
-def gemm_seconds(m: int, k: int, n: int, dtype: str = "float64", count: float = 1.0) -> float:
-    """The floor time of ``count`` GEMMs of shape (m x k)(k x n) at this machine's measured rate."""
-    return count * 2.0 * m * k * n / gemm_rate(m, k, n, dtype)
+def gemm_seconds(m: int, k: int, n: int, dtype: str = "float64", count: float = 1.0, device: str = "cpu") -> float:
+    """The floor time of ``count`` GEMMs of shape (m x k)(k x n) at this machine's measured rate on ``device``."""
+    return count * 2.0 * m * k * n / gemm_rate(m, k, n, dtype, device)
 
 
 #: timings of a round probe (``RoundProbe``), the best kept: two products a round
@@ -107,7 +117,7 @@ class RoundProbe:
     def __init__(self, a: np.ndarray, columns: int):
         if a.ndim != 2 or columns < 1:
             raise ValueError(f"RoundProbe: a 2-D a and columns >= 1, got shape {a.shape} and {columns}")
-        self.best, self._product = _fastest_gemm(a.shape[0], a.shape[1], int(columns), str(a.dtype))
+        self.best, self._product = _fastest_gemm(a.shape[0], a.shape[1], int(columns), str(a.dtype), "cpu")
         self._a = a
         self._b = np.random.default_rng(0).standard_normal((a.shape[1], int(columns))).astype(a.dtype)
         self.times: list[float] = []
@@ -128,18 +138,25 @@ class RoundProbe:
         return float(np.median(self.times[-rounds:])) / self.best
 
 
+def read_bandwidth(device: str = "cpu") -> float:
+    """Bytes/s of a one-thread sum over a float64 array of BANDWIDTH_BYTES (a streaming read) on ``device``."""
+    return _read_bandwidth(str(torch.device(device)))
+
+
 @functools.cache
-def read_bandwidth() -> float:
-    """Bytes/s of a one-thread sum over a float64 array of BANDWIDTH_BYTES (a streaming read)."""
-    data = np.ones(BANDWIDTH_BYTES // 8)
+def _read_bandwidth(device: str) -> float:
+    if torch.device(device).type == "cpu":
+        data = np.ones(BANDWIDTH_BYTES // 8)
+    else:
+        data = torch.ones(BANDWIDTH_BYTES // 8, dtype=torch.float64, device=device)
     with one_thread():
-        seconds = _best_seconds(data.sum, REPEATS)
+        seconds = _best_seconds(data.sum, REPEATS, device_clock(device))
     return BANDWIDTH_BYTES / seconds
 
 
-def read_seconds(nbytes: float) -> float:
-    """The floor time of streaming ``nbytes`` from memory once at the measured read bandwidth."""
-    return nbytes / read_bandwidth()
+def read_seconds(nbytes: float, device: str = "cpu") -> float:
+    """The floor time of streaming ``nbytes`` from memory once at the measured read bandwidth of ``device``."""
+    return nbytes / read_bandwidth(device)
 
 
 @functools.cache
@@ -160,7 +177,24 @@ def eigh_seconds(r: int) -> float:
 REFERENCE_GEMM = (1024, 1024, 1024)
 
 
-def machine_floor() -> dict:
-    """The machine's reference rates: one-thread GEMM GFLOP/s at REFERENCE_GEMM and read GB/s."""
-    return {"gemm_gflops": gemm_rate(*REFERENCE_GEMM) / 1e9, "gemm_shape": "x".join(map(str, REFERENCE_GEMM)),
-            "read_gb_per_s": read_bandwidth() / 1e9}
+def processor_name(device: str = "cpu") -> str:
+    """The processor behind ``device``: the CPU's model name (/proc/cpuinfo, else ``platform.processor()``)
+    or the CUDA device's name (torch.cuda.get_device_name)."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.get_device_name(torch.device(device))
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_floor(device: str = "cpu") -> dict:
+    """The machine's reference rates on ``device``: GEMM GFLOP/s at REFERENCE_GEMM (one thread on the
+    CPU) and read GB/s, with the device and its processor's name."""
+    return {"gemm_gflops": gemm_rate(*REFERENCE_GEMM, device=device) / 1e9,
+            "gemm_shape": "x".join(map(str, REFERENCE_GEMM)), "read_gb_per_s": read_bandwidth(device) / 1e9,
+            "device": str(torch.device(device)), "processor": processor_name(device)}

@@ -56,7 +56,7 @@ stderr is a terminal, or when ``progress=True``.
 from __future__ import annotations
 
 import math
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +65,7 @@ from torch import nn
 from torch.func import functional_call, grad, jacrev, vmap
 
 from numerics.blas import self_gram
+from numerics.clock import device_clock
 from numerics.eigen import top_eigenpairs
 from numerics.ntk_products import contract, ntk_operator
 from numerics.progress import bar
@@ -182,8 +183,11 @@ class GramProfile:
     per-sample gradient formation and the block products, a diagonal square's self-Gram one triangle
     of r (r + 1) / 2 products; the elementwise A * B and its position sums, 1 / (D + C_out) of the
     structured products, not counted).
-    k outputs repeat the names; ``merged`` sums them."""
+    k outputs repeat the names; ``merged`` sums them.  ``clock`` times the rows: None (the default) is
+    the clock of the device the Gram runs on (numerics.clock.device_clock: CPU seconds on the CPU,
+    synchronised wall seconds on CUDA), which ``structured_gram`` sets at its first call."""
     layers: list[LayerCost] = field(default_factory=list)
+    clock: Callable[[], float] | None = None
 
     @property
     def seconds(self) -> float:
@@ -380,11 +384,16 @@ def _forward(model: nn.Module, x: torch.Tensor, channels_last: dict | None) -> t
     return functional_call(model, channels_last, (x,))
 
 
+def _now(profile: GramProfile | None) -> float:
+    """The profile's clock now (0 without a profile: nothing is timed then)."""
+    return profile.clock() if profile is not None else 0.0
+
+
 def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, progress, column: int,
              profile: GramProfile | None):
     """Per-sample layer inputs and cotangents (for weights), and the small per-sample gradients, of the
     model's output f_column (a column of an (n, k) output; 0 for an (n,) one)."""
-    start = time.process_time()
+    start = _now(profile)
     n = X.shape[0]
     weights = {m: _Weight(m, name) for m, name in layers.items() if not isinstance(m, _BATCHNORM)}
     small = None
@@ -439,7 +448,7 @@ def _capture(model: nn.Module, X: torch.Tensor, layers: dict, batch_size: int, p
     if profile is not None and captured:
         top = max(captured, key=_Weight.forward_macs)   # the forward's largest product, per batch
         shape = (min(batch_size, n) * top.cotangents.shape[1], top.module.weight[0].numel(), top.cotangents.shape[2])
-        profile.layers.append(LayerCost("capture", time.process_time() - start,
+        profile.layers.append(LayerCost("capture", profile.clock() - start,
                                         sum(w.forward_macs() for w in captured), shape))
     return captured, small
 
@@ -502,7 +511,7 @@ def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool
     (structured: A = U_I U_I^T and B = G_I G_I^T are symmetric, A * B too, and its position sums give the
     square), and only the blocks right of each square by GEMM, so no pair beyond the upper triangle is
     computed twice. ``chunk`` (samples) sets every block size."""
-    start = time.process_time()
+    start = _now(profile)
     s, d, c_out = left.shape
     size = left.inputs.element_size()
     n1, n2 = K.shape[0], K.shape[1]
@@ -597,7 +606,7 @@ def _weight_gram(K: torch.Tensor, left: _Weight, right: _Weight, symmetric: bool
     if profile is not None:
         macs += 0 if structured else formed * s * c_out * d
         gemm = (rows_size * s, d, min(cols_size, n2) * s) if structured else (rows_size, c_out * d, min(cols_size, n2))
-        profile.layers.append(LayerCost(left.name, time.process_time() - start, macs, gemm))
+        profile.layers.append(LayerCost(left.name, profile.clock() - start, macs, gemm))
 
 
 #: the profile row of the biases' and BatchNorm affine parameters' Gram
@@ -609,12 +618,12 @@ def _small_gram(small1: torch.Tensor, small2: torch.Tensor, same: bool, profile:
     (n x m, module docstring) multiplied in the model's dtype like every weight's, a self-Gram (syrk, one
     triangle) when both sides are the same capture. At n = 2048 (m = 9,601 for ResNet-18 at width 64)
     the float64 product took 2.3 s with its casts."""
-    start = time.process_time()
+    start = _now(profile)
     (n1, m), n2 = small1.shape, small2.shape[0]
     K = (self_gram(small1) if same else small1 @ small2.T).to(torch.float64)
     if profile is not None and m:
         macs = n1 * (n1 + 1) // 2 * m if same else n1 * n2 * m
-        profile.layers.append(LayerCost(SMALL, time.process_time() - start, macs, (n1, m, n2)))
+        profile.layers.append(LayerCost(SMALL, profile.clock() - start, macs, (n1, m, n2)))
     return K
 
 
@@ -642,6 +651,8 @@ def structured_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None 
     k = _validate(model, X1, X2, outputs)
     layers = _layers(model)
     symmetric = X2 is None or X2 is X1
+    if profile is not None and profile.clock is None:
+        profile.clock = device_clock(X1.device)
     captures1 = [_capture(model, X1, layers, batch_size, progress, a, profile) for a in range(k)]
     captures2 = captures1 if symmetric else [_capture(model, X2, layers, batch_size, progress, a, profile)
                                               for a in range(k)]

@@ -236,6 +236,20 @@ FAULTS = [
      "best = min(best, time.process_time() - start)", "best = time.process_time() - start", ["tests/test_bench.py"]),
     ("round probe's phase is the mean of the rounds' probes, not the median", "numerics/floor.py",
      "np.median(self.times[-rounds:])", "np.mean(self.times[-rounds:])", ["tests/test_bench.py"]),
+    ("the CUDA clock reads the time before waiting for the queued kernels", "numerics/clock.py",
+     "    torch.cuda.synchronize()\n    return time.perf_counter()",
+     "    now = time.perf_counter()\n    torch.cuda.synchronize()\n    return now", ["tests/test_clock.py"]),
+    ("bench --device never reaches the benchmarks (always the CPU)", "numerics/bench.py",
+     "**{DEVICE_VARIABLE: device}", '**{DEVICE_VARIABLE: "cpu"}', ["tests/test_bench.py"]),
+    ("no untimed warm-up round on CUDA (the first round pays the lazy set-up)", "numerics/bench.py",
+     'return 1 if device == "cuda" else 0', "return 0", ["tests/test_bench.py"]),
+    ("the CUDA peak memory keeps an earlier peak (statistic not reset on entry)", "numerics/memory.py",
+     "        torch.cuda.reset_peak_memory_stats(self.device)\n", "", ["tests/test_memory.py"]),
+    ("the CUDA peak memory counts what was allocated before the block", "numerics/memory.py",
+     "max(torch.cuda.max_memory_allocated(self.device) - self._start, 0)",
+     "max(torch.cuda.max_memory_allocated(self.device), 0)", ["tests/test_memory.py"]),
+    ("the Gram profile replaces a given clock by the device's", "numerics/structured_ntk.py",
+     "if profile is not None and profile.clock is None:", "if profile is not None:", ["tests/test_resnet_ntk.py"]),
 ]
 
 

@@ -12,6 +12,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import torch
 
 from numerics import bench, floor
 
@@ -92,10 +93,11 @@ def test_the_pytest_command_runs_one_process_asks_for_skip_reasons_and_ends_with
 class _FakePopen:
     """Stands in for the pytest subprocess: prints pytest-benchmark's closing line and writes the JSON."""
 
-    calls = []
+    calls, envs = [], []
 
     def __init__(self, cmd, **kwargs):
         _FakePopen.calls.append(cmd)
+        _FakePopen.envs.append(kwargs["env"])
         path = next(arg.split("=", 1)[1] for arg in cmd if arg.startswith("--benchmark-json="))
         with open(path, "w") as fh:
             json.dump(run_data(), fh)
@@ -111,7 +113,7 @@ class _FakePopen:
 
 @pytest.fixture()
 def fake_pytest(monkeypatch):
-    _FakePopen.calls = []
+    _FakePopen.calls, _FakePopen.envs = [], []
     monkeypatch.setattr(subprocess, "Popen", _FakePopen)
     return _FakePopen
 
@@ -144,6 +146,53 @@ def test_main_rejects_a_missing_compare_file_and_a_factor_not_above_one(fake_pyt
         with pytest.raises(SystemExit):
             bench.main(argv)
     assert fake_pytest.calls == []
+
+
+def test_main_hands_the_device_to_the_benchmarks_and_refuses_cuda_where_there_is_none(fake_pytest, monkeypatch):
+    """``--device`` reaches the benchmark modules through SHORTCUT_NTK_BENCH_DEVICE (cpu by default,
+    whatever the caller's environment says); cuda without a GPU is an argument error before pytest runs."""
+    monkeypatch.setenv(bench.DEVICE_VARIABLE, "cuda")
+    assert bench.main([]) == 0 and fake_pytest.envs[-1][bench.DEVICE_VARIABLE] == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert bench.main(["--device", "cuda"]) == 0 and fake_pytest.envs[-1][bench.DEVICE_VARIABLE] == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit):
+        bench.main(["--device", "cuda"])
+    assert len(fake_pytest.calls) == 2
+
+
+def test_the_benchmarks_read_their_device_from_the_environment(monkeypatch):
+    monkeypatch.delenv(bench.DEVICE_VARIABLE, raising=False)
+    assert bench.bench_device() == "cpu"
+    monkeypatch.setenv(bench.DEVICE_VARIABLE, "cuda")
+    assert bench.bench_device() == "cuda"
+    monkeypatch.setenv(bench.DEVICE_VARIABLE, "tpu")
+    with pytest.raises(ValueError, match="SHORTCUT_NTK_BENCH_DEVICE"):
+        bench.bench_device()
+    assert bench.warmup_rounds("cuda") == 1 and bench.warmup_rounds("cpu") == 0   # CUDA's first call sets up
+
+
+def test_the_machine_line_names_the_device_and_its_processor():
+    """A GPU's GEMM is not one thread's; a JSON from before the device was recorded still prints."""
+    data = run_data()
+    data["machine_floor"].update(device="cuda", processor="NVIDIA H200")
+    line = bench.machine_line(data)
+    assert line.startswith("machine floor on cuda: NVIDIA H200: GEMM 40 GFLOP/s") and "one-thread" not in line
+    data["machine_floor"].update(device="cpu", processor="Some CPU")
+    assert bench.machine_line(data).startswith("machine floor on cpu: Some CPU: one-thread GEMM 40")
+
+
+def test_the_cpu_is_named_by_its_model_name():
+    """numerics.floor.processor_name against the kernel's own list of CPUs (lscpu's source, read here by a
+    regular expression, not by the code under test)."""
+    import re
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo (not Linux)")
+    names = set(re.findall(r"^model name\s*:\s*(.+?)\s*$", cpuinfo.read_text(), flags=re.M))
+    assert floor.processor_name("cpu") in names or (not names and floor.processor_name("cpu"))
 
 
 def test_floor_times_scale_with_the_work_and_reject_empty_shapes():

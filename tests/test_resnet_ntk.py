@@ -1,6 +1,8 @@
 """Empirical NTK of ResNet-18: every strategy equals a float64 per-sample-gradient Gram (claims G1,
 E2, E3 rest on it; docs/theory.md). The reference is the plain definition, one autograd backward per
 sample and J J^T, independent of every strategy under test."""
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -274,6 +276,20 @@ def test_profile_merges_the_outputs_of_a_multi_output_model():
     assert [row.name for row in merged] == ["capture", SMALL, "0", "2"]
     assert len(profile.layers) == 3 * len(merged)
     assert sum(row.macs for row in merged) == profile.macs
+
+
+def test_profile_rows_are_timed_on_the_profiles_clock_and_default_to_the_devices():
+    """A scripted clock that advances by exactly 1 at every reading gives every row 1 s: each row is one
+    pair of readings of the profile's clock (process_time in its place would give CPU fractions of a
+    second).  Without a clock, a CPU Gram's profile takes the CPU's (numerics.clock.device_clock)."""
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, dtype=torch.float64), nn.Flatten(), nn.Linear(12, 1, dtype=torch.float64))
+    ticks = iter(range(10**6))
+    profile = GramProfile(clock=lambda: float(next(ticks)))
+    structured_gram(model, _inputs(1, 4, 2, 4), profile=profile)
+    assert [row.seconds for row in profile.layers] == [1.0] * 4 and profile.seconds == 4.0
+    default = GramProfile()
+    structured_gram(model, _inputs(1, 4, 2, 4), profile=default)
+    assert default.clock is time.process_time
 
 
 class _WideConv(nn.Module):
