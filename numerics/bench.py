@@ -25,17 +25,17 @@ Convention for every benchmarks/test_bench_*.py:
     max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS).
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
 and read bandwidth; it heads the table.
-``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes
-on 2 cores (docs/benchmarks.md keeps the measured runs).  ``--device cuda`` (SHORTCUT_NTK_BENCH_DEVICE,
-read by ``bench_device()``) runs the torch cases (the MLP and ResNet-18 NTKs) on the GPU, timed in
-synchronised wall seconds (numerics/clock.py), their peak memory that of the GPU, their floors at the
-GPU's GEMM rate and bandwidth, with float32 products in full float32 (TF32 off); the eigensolver core
-is numpy/LAPACK and its cases are skipped there.  The machine line names the processor either way.  ``--json PATH`` keeps the
-pytest-benchmark JSON there (without it the JSON lives in a temporary directory, removed at exit, and
-its path is not printed).  ``--compare OLD.json`` matches cases by full name and tracks time / floor
-(a slower machine moves time and floor alike): the exit status is 1 when any case's time / floor grew
-by more than ``--factor`` (default 1.5) over the old run's; a case without a floor in either run is
-compared by its median time.
+``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes on
+2 cores (docs/benchmarks.md keeps the measured runs). ``--device cuda`` (SHORTCUT_NTK_BENCH_DEVICE, read
+by ``bench_device()``) runs the torch cases (the MLP and ResNet-18 NTKs) on the GPU, timed in
+synchronised wall seconds (numerics/clock.py) after one untimed warm-up round (``warmup_rounds``), their
+peak memory that of the GPU, their floors at the GPU's GEMM rate and bandwidth, with float32 products in
+full float32 (TF32 off); the eigensolver core is numpy/LAPACK and its cases are skipped there. The
+machine line names the processor either way. ``--json PATH`` keeps the pytest-benchmark JSON there
+(without it the JSON lives in a temporary directory, removed at exit, and its path is not printed).
+``--compare OLD.json`` matches cases by full name and tracks time / floor (a slower machine moves time
+and floor alike): the exit status is 1 when any case's time / floor grew by more than ``--factor``
+(default 1.5) over the old run's; a case without a floor in either run is compared by its median time.
 """
 from __future__ import annotations
 

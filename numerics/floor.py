@@ -13,13 +13,13 @@ floor of a small dense eigenproblem (LAPACK eigh of r x r); ``machine_floor(devi
 reference rates (GEMM at REFERENCE_GEMM, read bandwidth) and the processor's name, which
 benchmarks/conftest.py writes into the JSON.
 
-Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) times of one thread
-(numerics.threads.one_thread) on the clock of the device (numerics.clock.device_clock: CPU seconds of
-this process, the benchmarks' own timer, on the CPU; synchronised wall seconds on CUDA, where the
-products are torch's on that device): the floor is what the machine can do, so the fastest repeat is
-the estimate and slower ones are interference. Results are cached per shape and device for the
-process.  A case whose floor is one product shape (on the CPU) can also re-time that product next to
-each of its rounds (``RoundProbe``) and scale its floor to the rounds' phase; it then records
+Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) times on the clock of the device
+(numerics.clock.device_clock): on the CPU, CPU seconds of this process (the benchmarks' own timer) of
+one thread (numerics.threads.one_thread); on CUDA, synchronised wall seconds of torch's products there:
+the floor is what the machine can do, so the fastest repeat is the estimate and slower ones are
+interference. Results are cached per shape and device for the process. A case whose floor is one product
+shape (on the CPU) can also re-time that product next to each of its rounds (``RoundProbe``) and scale
+its floor to the rounds' phase; it then records
 
     floor_best_s  the floor at the process's best rate, as above, and
     phase         the product's time next to the rounds over that best (floor_s = phase x floor_best_s).

@@ -248,6 +248,13 @@ FAULTS = [
     ("the CUDA peak memory counts what was allocated before the block", "numerics/memory.py",
      "max(torch.cuda.max_memory_allocated(self.device) - self._start, 0)",
      "max(torch.cuda.max_memory_allocated(self.device), 0)", ["tests/test_memory.py"]),
+    ("ResNet E3's gap rule compares rhos closer than seed noise resolves (pairs 0.2 apart)", "numerics/report/resnet.py",
+     "[checks.margin_gap_grows(rhos, row, apart=tol.RESNET_MARGIN_PAIRS_APART) for row in gaps]",
+     "[checks.margin_gap_grows(rhos, row) for row in gaps]", ["tests/test_report_entries.py"]),
+    ("ResNet E3's gap rule demands a fall, not a rise", "numerics/report/resnet.py",
+     "[checks.margin_gap_grows(rhos, row, apart=tol.RESNET_MARGIN_PAIRS_APART) for row in gaps]",
+     "[checks.pairwise_trend('gap', rhos, row, -1, apart=tol.RESNET_MARGIN_PAIRS_APART) for row in gaps]",
+     ["tests/test_report_entries.py"]),
     ("the Gram profile replaces a given clock by the device's", "numerics/structured_ntk.py",
      "if profile is not None and profile.clock is None:", "if profile is not None:", ["tests/test_resnet_ntk.py"]),
 ]
