@@ -1,7 +1,7 @@
 """Benchmarks run with one BLAS/torch thread (numerics/threads.py): the issues' baselines were
 measured that way, and a second thread on a busy 2-core machine made timings erratic.  The JSON of a
 run carries ``machine_floor`` (numerics/floor.py): the machine's reference GEMM rate and read bandwidth
-on the run's device (numerics.bench.bench_device), and the processor's name, measured in the same run,
+on the run's device (numerics.bench.bench_device), and on CUDA the GPU's name, measured in the same run,
 which ``shortcut-ntk bench`` prints and compares.  float32 means float32 on CUDA too: torch lets cuDNN
 convolutions (and, where a caller allows it, matrix products) round their inputs to TF32, a 10-bit
 mantissa, and the benchmarks' float32 accuracy figures (1e-5 and below) are of float32 arithmetic."""

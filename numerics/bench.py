@@ -139,12 +139,15 @@ def _fmt(value) -> str:
 
 
 def machine_line(data: dict) -> str:
-    """The run's machine floor (benchmarks/conftest.py), or a note that the JSON has none."""
+    """The run's machine floor (benchmarks/conftest.py), or a note that the JSON has none, naming the
+    device and its processor: the GPU's name from the floor, else the CPU's brand that pytest-benchmark
+    records in ``machine_info`` (py-cpuinfo)."""
     floor = data.get("machine_floor")
     if not floor:
         return "machine floor: not recorded in this JSON"
     device = floor.get("device", "cpu")
-    where = f" on {device}: {floor['processor']}" if "processor" in floor else ""
+    processor = floor.get("processor") or data.get("machine_info", {}).get("cpu", {}).get("brand_raw")
+    where = f" on {device}: {processor}" if processor else ""
     threads = "one-thread " if device == "cpu" else ""
     return (f"machine floor{where}: {threads}GEMM {floor['gemm_gflops']:.3g} GFLOP/s at {floor['gemm_shape']}, "
             f"read {floor['read_gb_per_s']:.3g} GB/s")

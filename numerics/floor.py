@@ -10,7 +10,7 @@ in the same process a moment before, does not. Every benchmark case records in `
 
 numerics/bench.py prints time / floor per case and ``--compare`` tracks it.  ``eigh_seconds(r)`` is the
 floor of a small dense eigenproblem (LAPACK eigh of r x r); ``machine_floor(device)`` the machine's
-reference rates (GEMM at REFERENCE_GEMM, read bandwidth) and the processor's name, which
+reference rates (GEMM at REFERENCE_GEMM, read bandwidth) and, on CUDA, the GPU's name, which
 benchmarks/conftest.py writes into the JSON.
 
 Both rates are BEST-of-REPEATS (or more, see MIN_SECONDS) times on the clock of the device
@@ -27,7 +27,6 @@ its floor to the rounds' phase; it then records
 from __future__ import annotations
 
 import functools
-import platform
 import time
 from collections.abc import Callable
 
@@ -177,24 +176,13 @@ def eigh_seconds(r: int) -> float:
 REFERENCE_GEMM = (1024, 1024, 1024)
 
 
-def processor_name(device: str = "cpu") -> str:
-    """The processor behind ``device``: the CPU's model name (/proc/cpuinfo, else ``platform.processor()``)
-    or the CUDA device's name (torch.cuda.get_device_name)."""
-    if torch.device(device).type == "cuda":
-        return torch.cuda.get_device_name(torch.device(device))
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine_floor(device: str = "cpu") -> dict:
     """The machine's reference rates on ``device``: GEMM GFLOP/s at REFERENCE_GEMM (one thread on the
-    CPU) and read GB/s, with the device and its processor's name."""
-    return {"gemm_gflops": gemm_rate(*REFERENCE_GEMM, device=device) / 1e9,
-            "gemm_shape": "x".join(map(str, REFERENCE_GEMM)), "read_gb_per_s": read_bandwidth(device) / 1e9,
-            "device": str(torch.device(device)), "processor": processor_name(device)}
+    CPU) and read GB/s, with the device, and on CUDA the GPU's name (torch.cuda.get_device_name; the
+    CPU's is in pytest-benchmark's own ``machine_info``)."""
+    floor = {"gemm_gflops": gemm_rate(*REFERENCE_GEMM, device=device) / 1e9,
+             "gemm_shape": "x".join(map(str, REFERENCE_GEMM)), "read_gb_per_s": read_bandwidth(device) / 1e9,
+             "device": str(torch.device(device))}
+    if torch.device(device).type == "cuda":
+        floor["processor"] = torch.cuda.get_device_name(torch.device(device))
+    return floor

@@ -255,6 +255,10 @@ FAULTS = [
      "[checks.margin_gap_grows(rhos, row, apart=tol.RESNET_MARGIN_PAIRS_APART) for row in gaps]",
      "[checks.pairwise_trend('gap', rhos, row, -1, apart=tol.RESNET_MARGIN_PAIRS_APART) for row in gaps]",
      ["tests/test_report_entries.py"]),
+    ("the machine line names the GPU machine's host CPU, not its GPU", "numerics/bench.py",
+     'processor = floor.get("processor") or data.get("machine_info", {}).get("cpu", {}).get("brand_raw")',
+     'processor = data.get("machine_info", {}).get("cpu", {}).get("brand_raw") or floor.get("processor")',
+     ["tests/test_bench.py"]),
     ("the Gram profile replaces a given clock by the device's", "numerics/structured_ntk.py",
      "if profile is not None and profile.clock is None:", "if profile is not None:", ["tests/test_resnet_ntk.py"]),
 ]
