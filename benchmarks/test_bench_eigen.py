@@ -11,7 +11,8 @@ eig_rel_err = max|lambda - lambda_ref| / lambda_ref_1, sin_angle = ||(I - U U^T)
 the top-k subspaces, matvecs = columns of A applied (certificate included).
 
 Cases: ReLU-NTK-like dense kernel (d = 64), top-10, block route vs numpy.linalg.eigh, n = 4096
-(n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1); low-rank route vs numpy.linalg.eigh of X X^T
+(n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1), and that route's input check alone (in a group of its
+own: the part of the route's time / floor that no product floor prices); low-rank route vs numpy.linalg.eigh of X X^T
 (n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free: what ``method="auto"``
 picks vs eigsh on the same LinearOperator (the n = 4096 kernel behind numerics.blas.matmul), tol = 1e-8.
 Baselines run 3 rounds (min/median over rounds), the routes 5.  CPU only: with ``--device cuda`` the
@@ -25,6 +26,7 @@ actually applied, certificate included, at the one-thread GEMM rate of their own
                  plus the certificate's (n x n)(n x (k+1)), times the phase of the rounds: the panel
                  product re-timed right before each round (numerics.floor.RoundProbe; ``floor_best_s``
                  is the floor at the process's best rate, ``phase`` the factor);
+  input check    one streaming read of A (8 n^2 bytes) at the measured read bandwidth;
   lowrank        F^T F (r x n)(n x r), LAPACK eigh of r x r, the map F U (n x r)(r x (k+1)) and the
                  certificate's F^T V and F (F^T V);
   matrix-free    every operator application (n x n)(n x w) at its own width w, as recorded by the operator.
@@ -36,10 +38,11 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
+from numerics import eigen
 from numerics.bench import bench_device
 from numerics.blas import symmetric_matmul
 from numerics.eigen import LowRank, top_eigenpairs
-from numerics.floor import REFERENCE_GEMM, RoundProbe, eigh_seconds, gemm_rate, gemm_seconds
+from numerics.floor import REFERENCE_GEMM, RoundProbe, eigh_seconds, gemm_rate, gemm_seconds, read_seconds
 from numerics.kernels import relu_ntk
 
 K_TOP = 10
@@ -126,6 +129,22 @@ def test_dense_ntk_block(benchmark, n):
                                 **block_floor(n, result.matvecs, probe.phase(DENSE_ROUNDS)))
     assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
 
+
+
+@pytest.mark.parametrize("n", NTK_SIZES)
+def test_dense_ntk_input_check(benchmark, n):
+    """What every dense solve pays before its first product (numerics.eigen._check_dense): max|A - A^T|
+    by the tiled transposing scan, finiteness and max|A_ii|.  Its floor is one streaming read of A,
+    since the scan reads each entry once; its median over the dense case's floor is the share of that
+    case's time / floor that is the check (docs/benchmarks.md: ~0.2 on the Intel Xeon)."""
+    benchmark.group = f"dense-ntk-input-check-n{n}"
+    K = relu_ntk_kernel(n)
+    _, _, exactly_symmetric = benchmark.pedantic(eigen._check_dense, args=(K,), rounds=DENSE_ROUNDS,
+                                                 iterations=1, warmup_rounds=1)
+    benchmark.extra_info.update(role="ours", n=n, method="numerics.eigen._check_dense",
+                                floor_s=read_seconds(8 * n * n),
+                                floor_what=f"one streaming read of A ({8 * n * n / 1e6:.0f} MB) at the read bandwidth")
+    assert exactly_symmetric
 
 def test_lowrank_baseline_numpy_eigh(benchmark):
     benchmark.group = f"lowrank-d{D}-top{K_TOP}-n4096"
