@@ -261,6 +261,20 @@ FAULTS = [
      ["tests/test_bench.py"]),
     ("the Gram profile replaces a given clock by the device's", "numerics/structured_ntk.py",
      "if profile is not None and profile.clock is None:", "if profile is not None:", ["tests/test_resnet_ntk.py"]),
+    ("peak memory without malloc_trim (memory freed earlier but kept by malloc is reused unseen)", "numerics/memory.py",
+     '            ctypes.CDLL("libc.so.6").malloc_trim(0)\n', "            pass\n", ["tests/test_memory.py"]),
+    ("the CUDA peak memory reads the current device, not the meter's", "numerics/memory.py",
+     "self.bytes = max(torch.cuda.max_memory_allocated(self.device) - self._start, 0)",
+     "self.bytes = max(torch.cuda.max_memory_allocated() - self._start, 0)", ["tests/test_memory.py"]),
+    ("bench --full never reaches the benchmarks", "numerics/bench.py",
+     "run_benchmarks(json_path, full=args.full,", "run_benchmarks(json_path, full=False,", ["tests/test_bench.py"]),
+    ("bench runs pytest in the caller's directory, not the repository's", "numerics/bench.py",
+     "cwd=ROOT, env=env,", "env=env,", ["tests/test_bench.py"]),
+    ("bench --compare flags a case whose time / floor grew by exactly the factor", "numerics/bench.py",
+     'flag = "  SLOWER" if ratio > factor else ""', 'flag = "  SLOWER" if ratio >= factor else ""', ["tests/test_bench.py"]),
+    ("bench takes a case named baseline as the baseline over the one whose role says so", "numerics/bench.py",
+     'return role == "baseline" if role else "baseline" in bench["name"]',
+     'return "baseline" in bench["name"] or role == "baseline"', ["tests/test_bench.py"]),
 ]
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the property suite with mutmut 3 (issue 8, "power"). NOT part of CI.
 #
-#   scripts/mutation.sh [GROUP ...]        GROUP: theory features kernels eigen (default: all four)
+#   scripts/mutation.sh [GROUP ...]        GROUP: theory features kernels eigen bench (default: all five)
 #
 # Each group mutates one or two modules and runs only the test files that exercise them, with the
 # repo's default derandomized Hypothesis profile (SHORTCUT_NTK_PROFILE=ci). Everything happens in a
@@ -37,10 +37,12 @@ MUTATE[kernels]="numerics/kernels.py"
 TESTS[kernels]="tests/test_l1_linear_ntk.py tests/test_bad_input.py tests/test_r1_relu_ntk.py"
 MUTATE[eigen]="numerics/eigen.py"
 TESTS[eigen]="tests/test_eigen.py tests/test_eigen_population.py tests/test_l3_finite_sample.py"
+MUTATE[bench]="numerics/bench.py numerics/floor.py numerics/clock.py numerics/memory.py"
+TESTS[bench]="tests/test_bench.py tests/test_clock.py tests/test_memory.py"
 
-if [ $# -eq 0 ]; then set -- theory features kernels eigen; fi
+if [ $# -eq 0 ]; then set -- theory features kernels eigen bench; fi
 for g in "$@"; do
-    [ -n "${MUTATE[$g]:-}" ] || { echo "unknown group '$g' (theory features kernels eigen)" >&2; exit 2; }
+    [ -n "${MUTATE[$g]:-}" ] || { echo "unknown group '$g' (theory features kernels eigen bench)" >&2; exit 2; }
 done
 
 run() { nice -n "$NICE" "$@"; }
@@ -53,6 +55,11 @@ if [ ! -x "$VENV/bin/mutmut" ]; then
     run python3 -m venv --system-site-packages "$VENV"
     run "$VENV/bin/python" -m pip install --quiet 'mutmut>=3,<4'
 fi
+# --system-site-packages reaches the base interpreter's packages only; the project's own (numpy, torch,
+# pytest-xdist, ...) are those of the python3 that runs this script (e.g. the project's .venv): a .pth
+# file puts them behind mutmut's.
+deps=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+"$VENV/bin/python" -c 'import sys, sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "project-deps.pth").write_text(sys.argv[1] + "\n")' "$deps"
 echo "mutmut $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("mutmut"))')"
 
 snapshot() {  # snapshot DEST: a copy of the repo without .git, build outputs or ignored files
@@ -107,8 +114,11 @@ print(f"    {path}: un-decorated {[n.name for n, _ in nodes]}")
 CONFTEST_TAIL='
 
 # ---- added by scripts/mutation.sh in the mutation-testing snapshot only -------------------------
+import os
 import sys as _mm_sys
-from hypothesis import Phase as _MmPhase
+
+import pytest
+from hypothesis import Phase as _MmPhase, settings
 
 settings.register_profile("mutation", parent=settings.get_profile(os.environ.get("SHORTCUT_NTK_PROFILE", "ci")),
                           phases=(_MmPhase.explicit, _MmPhase.reuse, _MmPhase.generate))
@@ -177,6 +187,7 @@ for g in "$@"; do
         echo "source_paths ="; printf '    %s\n' theory numerics
         echo "only_mutate ="; printf '    %s\n' ${MUTATE[$g]}
         echo "also_copy ="; printf '    %s\n' conftest.py
+        echo "pytest_add_cli_args ="; printf '    %s\n' -n0   # in process: mutmut maps tests to functions
         echo "pytest_add_cli_args_test_selection ="; printf '    %s\n' "${tests[@]}"
         echo "process_isolation = forkserver"   # torch is not fork-safe after use
         echo "use_git_change_detection = false"

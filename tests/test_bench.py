@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -86,8 +87,8 @@ def test_compare_without_a_floor_uses_the_median_and_lists_cases_of_one_run_only
 
 def test_the_pytest_command_runs_one_process_asks_for_skip_reasons_and_ends_with_the_callers_arguments(tmp_path):
     cmd = bench.pytest_command(tmp_path / "x.json", ["-k", "dense", "--benchmark-min-rounds=5"])
-    assert cmd[-3:] == ["-k", "dense", "--benchmark-min-rounds=5"]
-    assert "-rs" in cmd and cmd[cmd.index("-n") + 1] == "0" and f"--benchmark-json={tmp_path / 'x.json'}" in cmd
+    assert cmd == [sys.executable, "-m", "pytest", "benchmarks/", "-q", "-n", "0", "-rs",
+                   f"--benchmark-json={tmp_path / 'x.json'}", "-k", "dense", "--benchmark-min-rounds=5"]
 
 
 class _FakePopen:
@@ -148,7 +149,8 @@ def test_main_rejects_a_missing_compare_file_and_a_factor_not_above_one(fake_pyt
     assert fake_pytest.calls == []
 
 
-def test_main_hands_the_device_to_the_benchmarks_and_refuses_cuda_where_there_is_none(fake_pytest, monkeypatch):
+def test_main_hands_the_device_to_the_benchmarks_and_refuses_cuda_where_there_is_none(fake_pytest, monkeypatch,
+                                                                                       capsys):
     """``--device`` reaches the benchmark modules through SHORTCUT_NTK_BENCH_DEVICE (cpu by default,
     whatever the caller's environment says); cuda without a GPU is an argument error before pytest runs."""
     monkeypatch.setenv(bench.DEVICE_VARIABLE, "cuda")
@@ -159,6 +161,7 @@ def test_main_hands_the_device_to_the_benchmarks_and_refuses_cuda_where_there_is
     with pytest.raises(SystemExit):
         bench.main(["--device", "cuda"])
     assert len(fake_pytest.calls) == 2
+    assert "--device cuda: CUDA is not available on this machine" in capsys.readouterr().err
 
 
 def test_the_benchmarks_read_their_device_from_the_environment(monkeypatch):
@@ -233,3 +236,135 @@ def test_a_round_probe_refuses_more_rounds_than_probes_and_empty_shapes():
     for a, columns in ((np.ones(4), 2), (np.ones((4, 4)), 0)):
         with pytest.raises(ValueError, match="RoundProbe"):
             floor.RoundProbe(a, columns)
+
+
+def test_the_table_layout_is_pinned_cell_by_cell():
+    """The whole table of a small run, as a reader sees it: a group line naming its baseline, the header,
+    one line per case (rounds, median, ratio or "base" or "-", floor, t/floor, best/floor, "-" where a
+    figure does not exist), the floor's account and the accuracy keys under it, a blank line between
+    groups.  Figures by hand: 8 / 0.5 = 16x, 0.5 / 0.25 = 2, 0.375 / 0.25 = 1.5, 8 / 2 = 4."""
+    data = {"benchmarks": [case("a::base", 8.0, role="baseline", floor=2.0),
+                           case("a::fast", 0.5, role="ours", floor=0.25, best=0.375, sin_angle=2e-9),
+                           case("lone", 4.0, group="h")]}
+    assert bench.format_ratio_table(bench.ratio_rows(data)) == "\n".join([
+        "group g  (baseline: a::base)",
+        "  case    rounds   median s  vs base    floor s  t/floor best/floor",
+        "  a::base      3          8     base          2        4          4",
+        "      floor = work of base",
+        "  a::fast      3        0.5      16x       0.25        2        1.5",
+        "      floor = work of fast; sin_angle=2e-09",
+        "",
+        "group h  (baseline: -)",
+        "  case    rounds   median s  vs base    floor s  t/floor best/floor",
+        "  lone         3          4        -          -        -          -"])
+
+
+def test_the_baseline_is_the_role_first_and_the_name_only_without_one():
+    """A case whose role says "ours" is not the baseline however it is named; a group without roles takes
+    the case named "baseline"; a case without a group or extra_info is a group of its own, without a
+    ratio or floor (its group is its name).  Each row names its group's baseline and that baseline's median."""
+    data = {"benchmarks": [case("a::test_baseline_named_but_ours", 2.0, role="ours"),
+                           case("a::test_reference", 6.0, role="baseline"),
+                           case("c::test_loop_baseline", 9.0, group="c"), case("c::test_fast", 3.0, group="c"),
+                           {"name": "bare", "fullname": "x::bare", "stats": {"median": 1.0, "min": 1.0, "rounds": 1}}]}
+    rows = {row["case"]: row for row in bench.ratio_rows(data)}
+    ours, loop, bare = rows["a::test_baseline_named_but_ours"], rows["c::test_fast"], rows["x::bare"]
+    assert not ours["is_baseline"] and ours["baseline"] == "a::test_reference" and ours["baseline_median"] == 6.0
+    assert ours["ratio"] == 3.0 and rows["a::test_reference"]["is_baseline"]
+    assert loop["baseline"] == "c::test_loop_baseline" and loop["ratio"] == 3.0
+    assert bare["group"] == "bare" and bare["baseline"] is None and bare["ratio"] is None
+    assert bare["per_floor"] is None and bare["best_per_floor"] is None and bare["accuracy"] == {}
+    assert bench.machine_line({"benchmarks": []}) == "machine floor: not recorded in this JSON"
+
+
+def test_the_comparison_table_is_pinned_and_flags_only_growth_past_the_factor():
+    """Per case in both runs: old and new time / floor and their ratio; SLOWER only past ``factor`` (a
+    ratio of exactly 1.5 at factor 1.5 is not); a case without a floor in either run compares median
+    times; a case new in this run is listed first where it stands and does not stop the comparison of
+    the cases after it."""
+    old = {"benchmarks": [case("a::fast", 0.25, floor=0.25), case("a::same", 1.0, floor=0.5),
+                          case("a::lost", 1.0, floor=0.5), case("gone", 1.0)]}
+    new = {"benchmarks": [case("a::new", 1.0), case("a::fast", 0.375, floor=0.25), case("a::same", 2.0, floor=0.5),
+                          case("a::lost", 1.25)]}
+    table, slowed = bench.compare(new, old, 1.5)
+    assert slowed == ["a::same"]
+    assert table == "\n".join([
+        "old machine floor: not recorded in this JSON",
+        "new machine floor: not recorded in this JSON",
+        "case    old t/floor new t/floor  new/old",
+        "a::new   (new case)",
+        "a::fast           1         1.5     1.50",
+        "a::same           2           4     2.00  SLOWER",
+        "a::lost           1        1.25     1.25  (no floor: median s)",
+        "gone    (not in the new run)"])
+
+
+#: a stand-in for the pytest subprocess, run for real (numerics.bench.run_benchmarks' own Popen): it
+#: reports its working directory and the two variables, writes to stderr, advertises its JSON as
+#: pytest-benchmark does, and exits with status 3.
+_CHILD = """
+import os, sys
+print("cwd", os.getcwd(), flush=True)
+print("full", os.environ["SHORTCUT_NTK_BENCH_FULL"], "device", os.environ["SHORTCUT_NTK_BENCH_DEVICE"], flush=True)
+print("on stderr", file=sys.stderr, flush=True)
+print("Wrote benchmark data in: x.json", flush=True)
+sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("full, keep", [(True, True), (False, False)])
+def test_run_benchmarks_streams_the_childs_output_from_the_repository_with_its_variables(full, keep, monkeypatch,
+                                                                                        tmp_path, capsys):
+    """The child runs in the repository root (benchmarks/ is relative to it) whatever the caller's
+    directory, with SHORTCUT_NTK_BENCH_FULL 1 or 0 and the device (cpu by default); its stdout and stderr
+    are echoed as text, line for line; the JSON's line is dropped unless the JSON is kept; the child's
+    exit status is returned."""
+    monkeypatch.setattr(bench, "pytest_command", lambda json_path, extra: [sys.executable, "-c", _CHILD])
+    monkeypatch.chdir(tmp_path)
+    assert bench.run_benchmarks(tmp_path / "x.json", full=full, keep=keep) == 3
+    expected = [f"cwd {bench.ROOT}", f"full {int(full)} device cpu", "on stderr"]
+    assert capsys.readouterr().out.splitlines() == expected + (["Wrote benchmark data in: x.json"] if keep else [])
+
+
+def test_main_hands_the_mode_to_the_benchmarks_and_shows_a_kept_jsons_line(fake_pytest, capsys, tmp_path):
+    for argv, full in (([], "0"), (["--quick"], "0"), (["--full"], "1")):
+        assert bench.main(argv) == 0 and fake_pytest.envs[-1]["SHORTCUT_NTK_BENCH_FULL"] == full
+    assert bench.main(["--json", str(tmp_path / "kept.json")]) == 0
+    assert "Wrote benchmark data in" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--full"])
+    with pytest.raises(SystemExit):
+        bench.main(["--device", "tpu"])
+
+
+def test_main_uses_the_given_factor_and_says_why_it_fails(fake_pytest, capsys, tmp_path):
+    """The block case's time / floor grew 3x: flagged at the default factor 1.5, not at --factor 5; the
+    argument errors name what was wrong."""
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(run_data(block_time=0.1)))
+    assert bench.main(["--compare", str(old)]) == 1
+    assert "1 case(s) whose time / floor grew by more than 1.5x the old run's" in capsys.readouterr().err
+    assert bench.main(["--compare", str(old), "--factor", "5"]) == 0
+    for argv, message in ((["--compare", str(tmp_path / "none.json")], "--compare: no such file"),
+                          (["--factor", "1"], "--factor must be > 1, got 1.0")):
+        with pytest.raises(SystemExit):
+            bench.main(argv)
+        assert message in capsys.readouterr().err
+
+
+class _SilentPopen(_FakePopen):
+    """A pytest that writes no JSON (collection failed, say), with exit status ``status``."""
+
+    status = 0
+
+    def __init__(self, cmd, **kwargs):
+        self.stdout, self.returncode = iter(["ERROR collecting\n"]), _SilentPopen.status
+
+
+@pytest.mark.parametrize("status, code", [(0, 1), (4, 4)])
+def test_main_without_results_says_so_and_fails(status, code, monkeypatch, capsys):
+    monkeypatch.setattr(subprocess, "Popen", _SilentPopen)
+    monkeypatch.setattr(_SilentPopen, "status", status)
+    assert bench.main([]) == code
+    assert f"no benchmark results (pytest exit status {status})" in capsys.readouterr().err
+

@@ -44,6 +44,23 @@ def test_memory_held_from_before_the_block_does_not_count():
     assert 0 <= peak.bytes <= PEAK_RSS_SLACK_BYTES, peak.bytes
 
 
+def test_memory_the_allocator_kept_from_earlier_work_counts_when_the_block_reuses_it():
+    """Memory freed before the block but kept by glibc's malloc (a free stretch of the heap below a live
+    chunk, which free() cannot give back) is returned by the meter's malloc_trim, so a block that reuses
+    it becomes resident again and counts at its size. Without the trim it read 0 MiB (and 64 MiB with it,
+    twice each, 2026-12-04)."""
+    del_now = touched(4 * 2**20)
+    del del_now                     # glibc's mmap threshold rises past 1 MiB: the chunks below come from the heap
+    chunks = [touched(2**20) for _ in range(SIZE // 2**20)]
+    pin = touched(2**20)            # above them, so that freeing them cannot shrink the heap from its top
+    del chunks
+    with PeakRSS() as peak:
+        again = [touched(2**20) for _ in range(SIZE // 2**20)]
+        del again
+    assert abs(peak.bytes - SIZE) <= PEAK_RSS_SLACK_BYTES, peak.bytes
+    del pin
+
+
 def test_status_fields_are_read_and_an_unknown_one_is_named():
     assert status_kib("VmHWM") >= status_kib("VmRSS") > 0
     with pytest.raises(ValueError, match="VmNope"):
@@ -55,18 +72,28 @@ class _ScriptedAllocator:
     the reset brings down to ``allocated``, and a log of the calls in order."""
 
     def __init__(self, monkeypatch, allocated: int, stale_peak: int):
-        self.allocated, self.peak, self.log = allocated, stale_peak, []
-        monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: self.log.append("wait"))
+        self.allocated, self.peak, self.log, self.devices = allocated, stale_peak, [], []
+        monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: self._call("wait", device))
         monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", self._reset)
-        monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device=None: self.allocated)
-        monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: self.peak)
+        monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device=None: self._call(self.allocated, device))
+        monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: self._call(self.peak, device))
+
+    def _call(self, result, device):
+        self.devices.append(device)
+        if result == "wait":
+            self.log.append(result)
+        return result
 
     def _reset(self, device=None):
+        self._call("reset", device)
         self.log.append("reset")
         self.peak = self.allocated
 
     def allocate_and_free(self, nbytes: int):
         self.peak = max(self.peak, self.allocated + nbytes)
+
+    def free(self, nbytes: int):
+        self.allocated -= nbytes
 
 
 def test_the_cuda_peak_is_the_rise_of_allocated_memory_over_the_block_not_an_earlier_peak(monkeypatch):
@@ -79,8 +106,19 @@ def test_the_cuda_peak_is_the_rise_of_allocated_memory_over_the_block_not_an_ear
     assert allocator.log == ["wait", "reset", "wait"]          # the kernels queued before and inside are counted
 
 
+def test_the_cuda_meter_asks_about_its_own_device_and_a_block_that_only_frees_rose_by_nothing(monkeypatch):
+    """Every statistic is read for the meter's device (cuda:1 here; the default meter's is "cuda"); a block
+    that frees 100 MiB of the 300 MiB held at entry and allocates nothing has a peak 0 above its start."""
+    allocator = _ScriptedAllocator(monkeypatch, allocated=300 * 2**20, stale_peak=5 * 2**30)
+    with PeakCudaMemory("cuda:1") as peak:
+        allocator.free(100 * 2**20)
+    assert peak.bytes == 0
+    assert len(allocator.devices) == 5 and set(allocator.devices) == {torch.device("cuda:1")}
+    assert PeakCudaMemory().device == torch.device("cuda")
+
+
 def test_the_meter_follows_the_device():
-    assert isinstance(peak_memory("cpu"), PeakRSS) and isinstance(peak_memory(torch.device("cpu")), PeakRSS)
+    assert isinstance(peak_memory(), PeakRSS) and isinstance(peak_memory(torch.device("cpu")), PeakRSS)
     assert isinstance(peak_memory("cuda"), PeakCudaMemory) and peak_memory("cuda:0").device == torch.device("cuda:0")
     with pytest.raises(ValueError, match="cpu or cuda"):
         peak_memory("meta")
