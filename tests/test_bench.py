@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -201,6 +202,38 @@ def test_floor_times_scale_with_the_work_and_reject_empty_shapes():
             call()
 
 
+def test_the_read_floor_is_a_full_buffers_bytes_over_its_best_summing_time(monkeypatch):
+    """numerics.floor's read bandwidth: BANDWIDTH_BYTES over the best of REPEATS one-thread sums of a float64
+    buffer of that size, timed on the device's clock (stubbed here: 0.5 s); read_seconds(b) = b / that."""
+    calls = []
+
+    def best(call, repeats, clock):
+        calls.append((call.__self__.nbytes, call.__self__.dtype, repeats, clock))
+        return 0.5
+
+    monkeypatch.setattr(floor, "_best_seconds", best)
+    floor._read_bandwidth.cache_clear()
+    try:
+        assert floor.read_bandwidth() == floor.BANDWIDTH_BYTES / 0.5
+        assert floor.read_seconds(3e8) == 3e8 / (floor.BANDWIDTH_BYTES / 0.5)
+        assert calls == [(floor.BANDWIDTH_BYTES, np.float64, floor.REPEATS, time.process_time)]
+    finally:
+        floor._read_bandwidth.cache_clear()             # later tests measure the real one
+
+
+def test_the_machine_floor_is_the_reference_gemm_and_read_rates_on_its_device(monkeypatch):
+    """The JSON's machine_floor: GEMM GFLOP/s at REFERENCE_GEMM and read GB/s on the device (stubbed rates),
+    the device, and on CUDA the GPU's name."""
+    monkeypatch.setattr(floor, "gemm_rate", lambda m, k, n, device="cpu": 2e9 * m * k * n / 1024**3
+                        if device.startswith("cpu") else 3e13)
+    monkeypatch.setattr(floor, "read_bandwidth", lambda device="cpu": 1.5e10 if device == "cpu" else 4e12)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: f"GPU of {device}")
+    assert floor.machine_floor() == {"gemm_gflops": 2.0, "gemm_shape": "1024x1024x1024", "read_gb_per_s": 15.0,
+                                     "device": "cpu"}
+    assert floor.machine_floor("cuda:0") == {"gemm_gflops": 3e4, "gemm_shape": "1024x1024x1024",
+                                             "read_gb_per_s": 4e3, "device": "cuda:0", "processor": "GPU of cuda:0"}
+
+
 def scripted_clock(monkeypatch, durations):
     """Make time.process_time (the floor's timer) return starts 100 s apart, each followed by its stop
     after the next of ``durations``: every timed call then takes exactly that long."""
@@ -244,7 +277,7 @@ def test_the_table_layout_is_pinned_cell_by_cell():
     figure does not exist), the floor's account and the accuracy keys under it, a blank line between
     groups.  Figures by hand: 8 / 0.5 = 16x, 0.5 / 0.25 = 2, 0.375 / 0.25 = 1.5, 8 / 2 = 4."""
     data = {"benchmarks": [case("a::base", 8.0, role="baseline", floor=2.0),
-                           case("a::fast", 0.5, role="ours", floor=0.25, best=0.375, sin_angle=2e-9),
+                           case("a::fast", 0.5, role="ours", floor=0.25, best=0.375, sin_angle=2e-9, matvecs=7),
                            case("lone", 4.0, group="h")]}
     assert bench.format_ratio_table(bench.ratio_rows(data)) == "\n".join([
         "group g  (baseline: a::base)",
@@ -252,7 +285,7 @@ def test_the_table_layout_is_pinned_cell_by_cell():
         "  a::base      3          8     base          2        4          4",
         "      floor = work of base",
         "  a::fast      3        0.5      16x       0.25        2        1.5",
-        "      floor = work of fast; sin_angle=2e-09",
+        "      floor = work of fast; sin_angle=2e-09 matvecs=7",
         "",
         "group h  (baseline: -)",
         "  case    rounds   median s  vs base    floor s  t/floor best/floor",
@@ -300,30 +333,34 @@ def test_the_comparison_table_is_pinned_and_flags_only_growth_past_the_factor():
 
 
 #: a stand-in for the pytest subprocess, run for real (numerics.bench.run_benchmarks' own Popen): it
-#: reports its working directory and the two variables, writes to stderr, advertises its JSON as
+#: reports its working directory, the two variables and one of the caller's own, writes to stderr, advertises its JSON as
 #: pytest-benchmark does, and exits with status 3.
 _CHILD = """
 import os, sys
 print("cwd", os.getcwd(), flush=True)
-print("full", os.environ["SHORTCUT_NTK_BENCH_FULL"], "device", os.environ["SHORTCUT_NTK_BENCH_DEVICE"], flush=True)
+print("full", os.environ["SHORTCUT_NTK_BENCH_FULL"], "device", os.environ["SHORTCUT_NTK_BENCH_DEVICE"],
+      "blas", os.environ["SHORTCUT_NTK_BLAS"], flush=True)
 print("on stderr", file=sys.stderr, flush=True)
 print("Wrote benchmark data in: x.json", flush=True)
 sys.exit(3)
 """
 
 
-@pytest.mark.parametrize("full, keep", [(True, True), (False, False)])
+@pytest.mark.parametrize("full, keep", [(True, None), (False, False)])
 def test_run_benchmarks_streams_the_childs_output_from_the_repository_with_its_variables(full, keep, monkeypatch,
                                                                                         tmp_path, capsys):
     """The child runs in the repository root (benchmarks/ is relative to it) whatever the caller's
-    directory, with SHORTCUT_NTK_BENCH_FULL 1 or 0 and the device (cpu by default); its stdout and stderr
-    are echoed as text, line for line; the JSON's line is dropped unless the JSON is kept; the child's
-    exit status is returned."""
+    directory, in the caller's environment (SHORTCUT_NTK_BLAS, say) plus SHORTCUT_NTK_BENCH_FULL 1 or 0 and
+    the device (cpu by default); its stdout and stderr are echoed as text, line for line; the JSON's line is
+    dropped unless the JSON is kept (the default: keep=None here); the child's exit status is returned."""
     monkeypatch.setattr(bench, "pytest_command", lambda json_path, extra: [sys.executable, "-c", _CHILD])
+    monkeypatch.setenv("SHORTCUT_NTK_BLAS", "numpy")
     monkeypatch.chdir(tmp_path)
-    assert bench.run_benchmarks(tmp_path / "x.json", full=full, keep=keep) == 3
-    expected = [f"cwd {bench.ROOT}", f"full {int(full)} device cpu", "on stderr"]
-    assert capsys.readouterr().out.splitlines() == expected + (["Wrote benchmark data in: x.json"] if keep else [])
+    kept = {} if keep is None else {"keep": keep}
+    assert bench.run_benchmarks(tmp_path / "x.json", full=full, **kept) == 3
+    expected = [f"cwd {bench.ROOT}", f"full {int(full)} device cpu blas numpy", "on stderr"]
+    shown = ["Wrote benchmark data in: x.json"] if keep is None else []
+    assert capsys.readouterr().out.splitlines() == expected + shown
 
 
 def test_main_hands_the_mode_to_the_benchmarks_and_shows_a_kept_jsons_line(fake_pytest, capsys, tmp_path):
