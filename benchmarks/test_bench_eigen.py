@@ -12,8 +12,8 @@ the top-k subspaces, matvecs = columns of A applied (certificate included).
 
 Cases: ReLU-NTK-like dense kernel (d = 64), top-10, block route vs numpy.linalg.eigh, n = 4096
 (n = 8192 too with SHORTCUT_NTK_BENCH_FULL=1), and that route's input check alone (in a group of its
-own: the part of the route's time / floor that no product floor prices); low-rank route vs numpy.linalg.eigh of X X^T
-(n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free: what ``method="auto"``
+own: the part of the route's time / floor that no product floor prices); low-rank route vs
+numpy.linalg.eigh of X X^T (n = 4096, d = 64) and the low-rank route alone at n = 65536; matrix-free: what ``method="auto"``
 picks vs eigsh on the same LinearOperator (the n = 4096 kernel behind numerics.blas.matmul), tol = 1e-8.
 Baselines run 3 rounds (min/median over rounds), the routes 5.  CPU only: with ``--device cuda`` the
 module is skipped.
@@ -130,7 +130,6 @@ def test_dense_ntk_block(benchmark, n):
     assert info["eig_rel_err"] <= 1e-10 and info["sin_angle"] <= 1e-8
 
 
-
 @pytest.mark.parametrize("n", NTK_SIZES)
 def test_dense_ntk_input_check(benchmark, n):
     """What every dense solve pays before its first product (numerics.eigen._check_dense): max|A - A^T|
@@ -142,9 +141,10 @@ def test_dense_ntk_input_check(benchmark, n):
     _, _, exactly_symmetric = benchmark.pedantic(eigen._check_dense, args=(K,), rounds=DENSE_ROUNDS,
                                                  iterations=1, warmup_rounds=1)
     benchmark.extra_info.update(role="ours", n=n, method="numerics.eigen._check_dense",
-                                floor_s=read_seconds(8 * n * n),
-                                floor_what=f"one streaming read of A ({8 * n * n / 1e6:.0f} MB) at the read bandwidth")
+                                floor_s=read_seconds(K.nbytes),
+                                floor_what=f"one streaming read of A ({K.nbytes / 1e6:.0f} MB) at the read bandwidth")
     assert exactly_symmetric
+
 
 def test_lowrank_baseline_numpy_eigh(benchmark):
     benchmark.group = f"lowrank-d{D}-top{K_TOP}-n4096"

@@ -333,8 +333,8 @@ def test_the_comparison_table_is_pinned_and_flags_only_growth_past_the_factor():
 
 
 #: a stand-in for the pytest subprocess, run for real (numerics.bench.run_benchmarks' own Popen): it
-#: reports its working directory, the two variables and one of the caller's own, writes to stderr, advertises its JSON as
-#: pytest-benchmark does, and exits with status 3.
+#: reports its working directory, the two variables and one of the caller's own, writes to stderr,
+#: advertises its JSON as pytest-benchmark does, and exits with status 3.
 _CHILD = """
 import os, sys
 print("cwd", os.getcwd(), flush=True)
@@ -404,4 +404,3 @@ def test_main_without_results_says_so_and_fails(status, code, monkeypatch, capsy
     monkeypatch.setattr(_SilentPopen, "status", status)
     assert bench.main([]) == code
     assert f"no benchmark results (pytest exit status {status})" in capsys.readouterr().err
-

@@ -49,8 +49,8 @@ def test_memory_the_allocator_kept_from_earlier_work_counts_when_the_block_reuse
     chunk, which free() cannot give back) is returned by the meter's malloc_trim, so a block that reuses
     it becomes resident again and counts at its size. Without the trim it read 0 MiB (and 64 MiB with it,
     twice each, 2026-12-04)."""
-    del_now = touched(4 * 2**20)
-    del del_now                     # glibc's mmap threshold rises past 1 MiB: the chunks below come from the heap
+    touched(4 * 2**20)              # freed at once: glibc's mmap threshold rises past 1 MiB, so the chunks
+                                    # below come from the heap
     chunks = [touched(2**20) for _ in range(SIZE // 2**20)]
     pin = touched(2**20)            # above them, so that freeing them cannot shrink the heap from its top
     del chunks
@@ -69,25 +69,25 @@ def test_status_fields_are_read_and_an_unknown_one_is_named():
 
 class _ScriptedAllocator:
     """Stands in for torch.cuda's allocator statistics (no GPU here): ``allocated`` bytes now, a peak that
-    the reset brings down to ``allocated``, and a log of the calls in order."""
+    the reset brings down to ``allocated``, a log of the waits and resets in order, and the device each
+    call named."""
 
     def __init__(self, monkeypatch, allocated: int, stale_peak: int):
         self.allocated, self.peak, self.log, self.devices = allocated, stale_peak, [], []
-        monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: self._call("wait", device))
-        monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", self._reset)
-        monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device=None: self._call(self.allocated, device))
-        monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: self._call(self.peak, device))
+        monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: self._act("wait", device))
+        monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda device=None: self._act("reset", device))
+        monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device=None: self._read(self.allocated, device))
+        monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: self._read(self.peak, device))
 
-    def _call(self, result, device):
+    def _read(self, value: int, device) -> int:
         self.devices.append(device)
-        if result == "wait":
-            self.log.append(result)
-        return result
+        return value
 
-    def _reset(self, device=None):
-        self._call("reset", device)
-        self.log.append("reset")
-        self.peak = self.allocated
+    def _act(self, action: str, device) -> None:
+        self.devices.append(device)
+        self.log.append(action)
+        if action == "reset":
+            self.peak = self.allocated
 
     def allocate_and_free(self, nbytes: int):
         self.peak = max(self.peak, self.allocated + nbytes)
