@@ -14,12 +14,12 @@ choice from one process to the next).  ``SHORTCUT_NTK_BLAS=torch`` or ``=numpy``
 (bit-for-bit reproducible products across machines of different CPUs).
 
 ``matmul(a, b)`` is a @ b, float64, through the chosen library (numerics/eigen.py's products);
-``symmetric_matmul(a, b)`` the same for an exactly symmetric a, in the layout that library runs faster
+``symmetric_matmul(a, b)`` the same for a symmetric a, in the layout that library runs faster
 (a dense A's products in the eigensolver); ``swapped_matmul(a, b)`` a @ b as (b^T a^T)^T, the faster
 layout for a tall or wide factor times a thin one (the eigensolver's thin products); numerics/floor.py
 times both libraries in every layout that computes the product (for a square a also the transposed
 one) and takes the fastest as the machine's floor.  ``tensor_view(a)`` is a torch view of a
-numpy array for read-only use (the torch product, the eigensolver's symmetry check).  ``self_gram(a)``
+numpy array for read-only use (the torch product, the eigensolver's symmetry probe and scan).  ``self_gram(a)``
 is a a^T of a torch tensor by BLAS syrk, half of GEMM's multiply-adds (the structured NTK's diagonal
 blocks).
 """
@@ -163,9 +163,9 @@ def self_gram(a: torch.Tensor) -> torch.Tensor:
 
 
 def symmetric_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b for a square a that equals its transpose entry for entry (the caller guarantees it: then
-    a^T b is a b exactly, up to the order of the BLAS's sums), through ``gemm_library()`` in that
-    library's faster layout (``SYMMETRIC``)."""
+    """a @ b for a square a the caller knows to be symmetric (then a^T b is a b, up to the order of the
+    BLAS's sums; numerics.eigen passes an a whose products with a sign vector agree with its transpose's
+    to their rounding), through ``gemm_library()`` in that library's faster layout (``SYMMETRIC``)."""
     return SYMMETRIC[gemm_library()](a, b)
 
 

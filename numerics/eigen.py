@@ -97,10 +97,11 @@ numpy's OpenBLAS chosen): 0.77 s, of which the 12 applications of A 0.57 s (48 m
 columns, ~14 GFLOP/s: OpenBLAS's kernel, not the memory, limits them there), the symmetry check
 0.097 s and the rest 0.106 s.  There OpenBLAS runs (V^T A)^T = A^T V 17-34% faster than A V at n =
 2048-4096 (n = 4096, 20 columns: 48 -> 40 ms; 11 columns: 52 -> 34 ms), bit for bit the same
-result on this kernel, so an A that equals its transpose entry for entry is applied as A^T V
-(numerics.blas.symmetric_matmul; with torch's MKL the layout is unchanged): dense solve 0.86-0.91
--> 0.68-0.76 s (medians of 7, three alternating pairs).  A float64 A accepted with a nonzero
-asymmetry is applied as A V, the matrix the certificate judges.  On an AMD EPYC machine of
+result on this kernel, so an A that passes the symmetry probe (``_check_dense``: A x and A^T x agree to
+two products' rounding) is applied as A^T V (numerics.blas.symmetric_matmul; with torch's MKL the
+layout is unchanged): dense solve 0.86-0.91 -> 0.68-0.76 s (medians of 7, three alternating pairs).
+A float64 A accepted by the entrywise rule only (an asymmetry the probe resolves) is applied as A V,
+the matrix the certificate judges.  On an AMD EPYC machine of
 2026-12-03 (one-thread GEMM 44 GFLOP/s at 1024^3, numpy's OpenBLAS chosen; process time, 7 solves):
 0.41-0.43 s, of which the 12 applications of A 0.31 s (the route's floor, 0.31 s), the symmetry
 check 0.046 s and the rest 0.060-0.065 s (thin products 0.030 s, Rayleigh-Ritz 0.012 s); with the
@@ -108,7 +109,9 @@ symmetry check rewritten around torch's blocked transpose (``_max_asymmetry``) i
 there, the solve 0.40-0.41 s.  An unguarded block-Lanczos first projection lost the certificate
 after a near-breakdown (a new direction of relative norm ~1e-9 that is kept, not replaced): the
 couplings it drops are then rounding amplified by that breakdown, not O(eps ||A||), and the guard
-sees them.
+sees them.  Since 2026-12-05 the input check is the symmetry probe (``_check_dense``), one pass over A
+(8.1-8.8 ms at n = 4096 on the Intel Xeon against 31-33 ms for the entrywise scan, which now runs only
+when the probe resolves an asymmetry).
 Beyond max(15 b, 300) basis columns it restarts thick (keeps the top half of the Ritz vectors
 and their products).  Dense A: b = max(2k, k + 8); the basis grows by b > k vectors a step, so
 convergence of the top k is set by the spectrum beyond the buffer (Krylov-accelerated), not by
@@ -197,6 +200,7 @@ from numerics.blas import matmul, swapped_matmul, symmetric_matmul, tensor_view
 from numerics.data import MixtureArrays
 from numerics.seeds import lazy_numpy_generator
 from numerics.threads import one_thread
+from numerics.tolerances import probe_asymmetry_rounding
 from theory.gmm import GMM
 
 __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", "DEFAULT_TOL"]
@@ -204,7 +208,9 @@ __all__ = ["EigenConvergenceError", "EigenResult", "LowRank", "top_eigenpairs", 
 DEFAULT_TOL = 1e-12
 _EPS = np.finfo(np.float64).eps
 _SYMMETRY_RTOL = 1e-10
-_SYMMETRY_TILE = 64   # rows per block row of the symmetry scan (_max_asymmetry)
+_SYMMETRY_TILE = 64   # rows per block row of the entrywise symmetry scan (_max_asymmetry)
+_PROBE_ROWS = 32      # rows per slab of the symmetry probe (_probe_products)
+_PROBE_SEED = 0       # the probe's sign vector (_probe_signs)
 _GAP_FACTOR = 100.0
 _GRAM_MIN_RATIO = 1e-4
 _MAX_BLOCK_STEPS = 500
@@ -313,10 +319,10 @@ def top_eigenpairs(A, k, *, method: str = "auto", tol: float | None = None, seed
     eps, start = _EPS, None
     default_block = max(2 * k, k + 8) if kind == "dense" else _MATRIX_FREE_BLOCK
     if kind == "dense":
-        A, eps, exactly_symmetric = _check_dense(A)
+        A, eps, probed_symmetric = _check_dense(A)
         if method == "auto":
             method = "eigh" if n <= 512 or k > n / 4 else "block"
-        product = symmetric_matmul if exactly_symmetric else matmul
+        product = symmetric_matmul if probed_symmetric else matmul
         op = _Operator(n, lambda V: product(A, np.ascontiguousarray(V)))
     elif kind == "lowrank":
         F = A.F
@@ -417,13 +423,30 @@ def _check_block_size(block_size, method: str, default: int) -> int:
 
 
 def _check_dense(A) -> tuple[np.ndarray, float, bool]:
-    """(float64 copy/view of A, eps_A, whether it equals its transpose entry for entry): rejects NaN/inf and
-    max|A - A^T| > 1e-10 (eps_A / eps_64) max|A| in one tiled pass over A (_max_asymmetry); a
-    lower-precision A (eps_A > eps_64) is replaced by (A + A^T) / 2. eps_A is the machine epsilon of A's
-    floating dtype, eps_64 for float64 and exact (integer, bool) input. max|A| (over the upper triangle) is
-    bounded below by max|A_ii|, which a PSD matrix attains (|A_ij| <= sqrt(A_ii A_jj)): the full maximum is
-    read only when that bound does not already pass the check. A NaN/inf entry a_ij makes a_ij - a_ji
-    NaN/inf, so the same pass finds it."""
+    """(float64 copy/view of A, eps_A, whether A passed the probe): rejects NaN/inf and an asymmetric A.
+    eps_A is the machine epsilon of A's floating dtype, eps_64 for float64 and exact (integer, bool) input.
+
+    A float64 A is first probed (``_probe_products``): with x the fixed sign vector of ``_probe_signs``,
+    y = A x and z = A^T x in one pass over A.  A symmetric A has |y_i - z_i| <= 2 gamma_n n max|A| (each
+    product's rounding, |x| = 1), so A is accepted at once when max_i |y_i - z_i| <= probe_asymmetry_rounding(n)
+    n max|A| (numerics.tolerances): no product with A resolves an asymmetry below that on the probe.  Otherwise
+    the entrywise rule decides: accepted when max|A - A^T| <= 1e-10 max|A| (``_max_asymmetry``, a tiled
+    transposing scan, ~4x a read of A), refused above.  So every A the entrywise rule accepts is accepted.
+    What the probe alone accepts, with E = A - A^T (so y - z = E x): a single asymmetric pair up to the bound,
+    7.5e-9 max|A| at n = 4096, 1.2e-10 at n = 512 (|(E x)_i| = |E_ij| whatever the signs); no row of E whose
+    largest entry exceeds the rest of the row's sum plus the bound; and, for an E that does not depend on x,
+    a row of E with an entry over twice the bound slips past with probability at most 1/2 over the signs
+    (flipping x_j moves (E x)_i by 2 |E_ij|: at most one of the two values is within the bound), so an
+    asymmetry spread over many rows is seen all but surely.  The signs are fixed, so an E built against them
+    (E x = 0: a 3-cycle E_01 = a, E_02 = -a x_1 x_2, E_12 = a x_0 x_2 and its mirror) passes whatever its
+    size: the probe guards against accidental asymmetry, not adversarial.  A NaN/inf entry makes its row's
+    y_i NaN/inf (x_j = +-1), so the probe finds it.  max|A| is bounded
+    below by max|A_ii|, which a PSD matrix attains (|A_ij| <= sqrt(A_ii A_jj)); the full maximum is read only
+    when that bound does not already pass.  Measured (n = 4096 ReLU-NTK, one thread, Intel Xeon, 2026-12-05):
+    the probe 8.1-8.8 ms against 31-33 ms for the entrywise scan and 6 ms for a read of A.
+
+    A lower-precision A (eps_A > eps_64) is judged entrywise, max|A - A^T| <= 1e-10 (eps_A / eps_64) max|A|,
+    and replaced by (A + A^T) / 2, exactly symmetric (fl(a + b) = fl(b + a))."""
     if isinstance(A, torch.Tensor):
         eps = float(torch.finfo(A.dtype).eps) if A.dtype.is_floating_point else _EPS
     else:
@@ -431,18 +454,67 @@ def _check_dense(A) -> tuple[np.ndarray, float, bool]:
     A = _as_float64(A, "A")
     if not (A.flags.c_contiguous or A.flags.f_contiguous):
         A = np.ascontiguousarray(A)
-    asym, amax = _max_asymmetry(A), np.abs(np.diagonal(A)).max()
+    amax = np.abs(np.diagonal(A)).max()
+    if eps > _EPS:
+        _check_entrywise(A, _SYMMETRY_RTOL * eps / _EPS, amax)
+        return (A + A.T) / 2, eps, True
+    rows, columns = _probe_products(A)
+    if not (torch.isfinite(rows).all() and np.isfinite(amax)):
+        raise ValueError("A must be finite (no NaN/inf)")
+    gap, allowance = float((rows - columns).abs().max()), probe_asymmetry_rounding(A.shape[0]) * A.shape[0]
+    if gap > allowance * amax:
+        amax = max(amax, _max_abs(A))
+    if gap <= allowance * amax:
+        return A, eps, True
+    _check_entrywise(A, _SYMMETRY_RTOL, amax)
+    return A, eps, False
+
+
+def _check_entrywise(A: np.ndarray, rtol: float, amax: float) -> None:
+    """Raises unless A is finite and max|A - A^T| <= rtol max|A|; ``amax``: a lower bound of max|A| (max|A_ii|),
+    raised to the full maximum only when the bound does not already pass.  A NaN/inf entry a_ij makes
+    a_ij - a_ji NaN/inf, so the scan finds it."""
+    asym = _max_asymmetry(A)
     if not (np.isfinite(asym) and np.isfinite(amax)):
         raise ValueError("A must be finite (no NaN/inf)")
-    rtol = _SYMMETRY_RTOL * eps / _EPS
     if asym > rtol * amax:
-        amax = np.abs(np.triu(A)).max()
+        amax = max(amax, _max_abs(A))
     if asym > rtol * amax:
         raise ValueError(f"A must be symmetric: max|A - A^T| = {asym:.3g} > {rtol:.3g} max|A| = {rtol * amax:.3g} "
                          "(1e-10 scaled by the machine epsilon of A's dtype over float64's)")
-    if eps > _EPS:
-        return (A + A.T) / 2, eps, True   # fl(a + b) = fl(b + a): exactly symmetric
-    return A, eps, asym == 0
+
+
+def _max_abs(A: np.ndarray) -> float:
+    """max|A| in one read of A (torch.aminmax, one thread)."""
+    with one_thread():
+        low, high = torch.aminmax(tensor_view(A))
+    return max(float(high), -float(low))
+
+
+def _probe_signs(n: int) -> np.ndarray:
+    """The probe vector x in {-1, +1}^n: fixed pseudo-random signs (seed _PROBE_SEED), the same for every
+    call, so that whether an A is accepted does not depend on the caller's seed."""
+    return np.where(np.random.default_rng(_PROBE_SEED).random(n) < 0.5, -1.0, 1.0)
+
+
+def _probe_products(A: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A x, A^T x) for x = _probe_signs(n), in one pass over A, one thread: per slab of _PROBE_ROWS rows
+    S = A[i:i + t], y[i:i + t] = S x (torch.mv) and z += S^T x[i:i + t] (addmv), the second product reading
+    S from the cache.  Each entry of y and z is a sum of n products in some order: |fl - exact| <= gamma_n
+    |A| |x|.  An F-ordered A is probed as A^T (C-ordered; the two results swap, their difference only changes
+    sign).  Measured (n = 4096, one thread, Intel Xeon, 2026-12-05, best of 11): t = 32 8.1 ms, t = 16-64
+    8.3-9.2 ms, t = 128 11.0 ms; numpy's A @ x and x @ A as two passes 10.6 ms."""
+    if not A.flags.c_contiguous:
+        A = A.T
+    n, t = A.shape[0], _PROBE_ROWS
+    matrix, x = tensor_view(A), torch.from_numpy(_probe_signs(n))
+    rows, columns = torch.empty(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
+    with one_thread():
+        for i in range(0, n, t):
+            slab = matrix[i:i + t]
+            torch.mv(slab, x, out=rows[i:i + t])
+            columns.addmv_(slab.T, x[i:i + t])
+    return rows, columns
 
 
 def _max_asymmetry(A: np.ndarray) -> float:

@@ -692,6 +692,16 @@ def matmul_rounding(inner: int, eps: float) -> float:
     return (2 * inner + 1) * eps
 
 
+def probe_asymmetry_rounding(n: int) -> float:
+    """numerics.eigen's symmetry probe, relative to n max|A|: for a symmetric float64 A (n x n) and a sign
+    vector x in {-1, +1}^n, the computed A x and A^T x each lie within gamma_n |A| |x| <= gamma_n n max|A| of
+    the exact (equal) product, entrywise (Higham eq. 3.13; gamma_n = n u / (1 - n u), u = eps / 2, any
+    summation order), so they differ by <= 2 gamma_n n max|A| = n eps / (1 - n eps / 2) n max|A|.
+    matmul_rounding(n, eps) = (2n + 1) eps exceeds that by >= 1.5x for n eps <= 1/2, which covers the rounding
+    of the subtraction and of the bound itself (a few eps relative)."""
+    return matmul_rounding(n, EPS)
+
+
 #: numerics.memory.PeakRSS against a buffer of known size written inside (or before) the measured block: the
 #: resident set size counts whole pages, and a buffer that transparent huge pages back (numpy asks for them on
 #: large allocations) may map a partial 2 MiB page at each end, so the peak can exceed the buffer by up to

@@ -6,13 +6,14 @@ the inner length (numerics.tolerances.matmul_rounding); the choice against the r
 (numpy only when NUMPY_MARGIN times faster), with the probe's timings replaced by given ones; and
 ``self_gram`` (syrk through numpy) against the same long-double product of a with its transpose.
 """
-import warnings
+
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strict_warnings import every_warning_raises
 
 from numerics import blas, floor
 from numerics.tolerances import matmul_rounding
@@ -112,8 +113,7 @@ def test_the_probe_times_both_libraries_and_the_choice_is_one_of_them():
 def test_read_only_operands_multiply_without_a_warning():
     a = np.arange(6.0).reshape(2, 3)
     a.flags.writeable = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with every_warning_raises():
         for product in blas.LIBRARIES.values():
             assert np.array_equal(product(a, a.T), a @ a.T)
 

@@ -6,7 +6,7 @@ degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 
 Every comparison is relative to lambda_1, and every subspace check is the Davis-Kahan bound
 sin(angle) <= (||R_ours||_F + ||R_numpy||_F) / gap, with R = A V - V diag(values) recomputed here.
 """
-import warnings
+
 from fractions import Fraction
 from types import SimpleNamespace
 
@@ -16,6 +16,7 @@ import torch
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
+from strict_warnings import every_warning_raises
 
 from numerics import blas, eigen
 from numerics.eigen import DEFAULT_TOL, EigenConvergenceError, LowRank, top_eigenpairs
@@ -30,6 +31,7 @@ from numerics.tolerances import (
     FEW_ULPS,
     NEGATIVE_CONTROL_FACTOR,
     matmul_rounding,
+    probe_asymmetry_rounding,
 )
 from theory import GMM
 
@@ -514,11 +516,13 @@ def test_bad_input_raises_naming_the_argument(call, error, match):
 # that the properties above let through)
 
 
-def test_non_finite_entries_in_the_last_tile_are_found():
-    """_check_dense scans block rows of _SYMMETRY_TILE (64) rows and then the rows and columns past the
-    last whole one: a NaN/inf only there (n = 300 = 4 x 64 + 44)."""
-    assert 300 % eigen._SYMMETRY_TILE == 44
-    base = build(np.linspace(1, 0, 300), 5)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_non_finite_entries_in_the_last_tile_are_found(dtype):
+    """A NaN/inf only in the last rows or columns (n = 300) is found by both passes over A: the float64
+    probe's slabs of _PROBE_ROWS (32) rows (300 = 9 x 32 + 12) and, for float32 input, the entrywise scan's
+    block rows of _SYMMETRY_TILE (64) rows and the rows and columns past the last whole one (300 = 4 x 64 + 44)."""
+    assert (300 % eigen._PROBE_ROWS, 300 % eigen._SYMMETRY_TILE) == (12, 44)
+    base = build(np.linspace(1, 0, 300), 5).astype(dtype)
     for i, j, value in ((299, 299, np.nan), (0, 299, np.inf), (299, 0, -np.inf)):
         A = base.copy()
         A[i, j] = value
@@ -527,28 +531,37 @@ def test_non_finite_entries_in_the_last_tile_are_found():
 
 
 def test_a_read_only_dense_A_is_checked_and_solved_without_a_warning():
-    """The symmetry check reads A through a torch view (numerics.blas.tensor_view): a read-only A (a
-    memory-mapped kernel, say) must pass without torch's non-writable-array warning, on both routes that
-    read all of A, and give numpy's eigenvalues."""
+    """The symmetry probe and the entrywise scan read A through a torch view (numerics.blas.tensor_view): a
+    read-only A (a memory-mapped kernel, say) must pass without torch's non-writable-array warning, on both
+    routes that read all of A, and give numpy's eigenvalues; once symmetric (the probe alone) and once with an
+    asymmetry in one pair of 3x the probe's bound at n = 150 (3.0e-11 max|A|), under the entrywise tolerance
+    (the scan decides)."""
     lam = np.linspace(1, 0.5, 150)
-    A = build(lam, 4)
-    A.flags.writeable = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for method in ("block", "eigh"):
-            values = top_eigenpairs(A, 3, method=method).values
-            assert np.allclose(values, np.linalg.eigvalsh(A)[::-1][:3], rtol=EIGEN_VALUE_RTOL, atol=0)
+    symmetric = build(lam, 4)
+    skewed = symmetric.copy()
+    relative = 3 * probe_asymmetry_rounding(150) * 150
+    assert relative < eigen._SYMMETRY_RTOL
+    skewed[3, 100] += relative * np.abs(symmetric).max()
+    for A, probed in ((symmetric, True), (skewed, False)):
+        A.flags.writeable = False
+        with every_warning_raises():
+            assert eigen._check_dense(A)[2] is probed
+            for method in ("block", "eigh"):
+                values = top_eigenpairs(A, 3, method=method).values
+                assert np.allclose(values, np.linalg.eigvalsh(symmetric)[::-1][:3], rtol=EIGEN_VALUE_RTOL, atol=0)
 
 
 def test_symmetry_scale_is_the_largest_entry_even_off_the_diagonal():
-    """_check_dense first bounds max|A| by max|A_ii| (exact for PSD A) and reads the whole upper
-    triangle only when that bound fails: an indefinite A with a zero diagonal must be judged against
-    its largest entry, accepting an asymmetry below 1e-10 max|A| and rejecting one above."""
+    """_check_dense first bounds max|A| by max|A_ii| (exact for PSD A) and reads all of A only when that
+    bound fails: an indefinite A with a zero diagonal must be judged against its largest entry, by the
+    probe (the symmetric A passes it: a zero bound would send it to the entrywise scan) and by the scan,
+    accepting an asymmetry below 1e-10 max|A| and rejecting one above."""
     rng = np.random.default_rng(3)
     A = rng.standard_normal((40, 40))
     A = A + A.T
     np.fill_diagonal(A, 0.0)
     scale = np.abs(A).max()
+    assert eigen._check_dense(A)[2]
     for relative, accepted in ((eigen._SYMMETRY_RTOL / 10, True), (eigen._SYMMETRY_RTOL * 10, False)):
         B = A.copy()
         B[2, 30] += relative * scale
@@ -560,16 +573,16 @@ def test_symmetry_scale_is_the_largest_entry_even_off_the_diagonal():
 
 
 @pytest.mark.parametrize("library", ["numpy", "torch"])
-def test_only_an_exactly_symmetric_A_is_applied_in_the_transposed_layout(monkeypatch, library):
+def test_only_an_A_that_passes_the_probe_is_applied_in_the_transposed_layout(monkeypatch, library):
     """A dense A's products go through numerics.blas.symmetric_matmul (with numpy: A^T V, the faster
-    layout there) only when A equals A^T entry for entry.  A float64 A accepted with a small asymmetry
-    (~3e-11 max|A|, under the 1e-10 tolerance) is applied as A V: the reported residuals are
+    layout there) only when A passes the symmetry probe.  A float64 A accepted by the entrywise rule with
+    a small asymmetry (~3e-11 max|A|, under the 1e-10 tolerance, over the probe's bound) is applied as A V: the reported residuals are
     ||A v_i - lambda_i v_i||, recomputed here in long double within the dot-product bound, not those of
     A^T, which differ from them by ~||(A - A^T) v||.  Control: that difference exceeds the first
     comparison's allowance NEGATIVE_CONTROL_FACTOR times, so residuals of A^T could not pass it."""
     monkeypatch.setenv(blas.ENVIRONMENT, library)
     S = build(np.linspace(10, 1, 40), 5)
-    assert eigen._check_dense(S)[2]                       # built exactly symmetric: A^T V allowed
+    assert eigen._check_dense(S)[2]                       # built exactly symmetric: passes the probe
     R = np.random.default_rng(6).standard_normal((40, 40))
     A = S + 1e-11 * np.abs(S).max() * (R - R.T)
     assert not eigen._check_dense(A)[2]
@@ -605,8 +618,7 @@ def test_negative_definite_matrix(method):
 def test_read_only_input_warns_nothing():
     A = build(np.linspace(1, 0, 30), 7)
     A.setflags(write=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with every_warning_raises():
         assert np.allclose(top_eigenpairs(A, 2, method="block").values, [1, 1 - 1 / 29], atol=EIGEN_ANGLE_ATOL)
 
 
@@ -780,10 +792,11 @@ def test_a_requested_tolerance_is_met_and_iterative_routes_are_seeded():
 @given(n=st.integers(1, 200), seed=seeds, where=st.tuples(st.floats(0, 1), st.floats(0, 1)),
        fortran=st.booleans(), plant=st.sampled_from(["asymmetry", "nan", "inf", "-inf"]))
 def test_symmetry_and_finiteness_are_checked_at_every_position(n, seed, where, fortran, plant):
-    """_check_dense's one pass (block rows of _SYMMETRY_TILE = 64 rows against their mirror columns, then
-    the rows and columns past the last whole block row) must see every entry, in C- and F-ordered A:
-    an asymmetry 10x over the tolerance, or a NaN/inf, planted at a drawn position is rejected; 10x
-    under the tolerance it is accepted."""
+    """The probe (slabs of _PROBE_ROWS = 32 rows) and the entrywise scan (block rows of _SYMMETRY_TILE = 64
+    rows against their mirror columns, then the rows and columns past the last whole block row) must see
+    every entry, in C- and F-ordered A: an asymmetry 10x over the entrywise tolerance (over the probe's
+    bound at n <= 200: the scan decides), or a NaN/inf, planted at a drawn position is rejected; 10x under
+    the tolerance it is accepted."""
     i, j = (min(int(u * n), n - 1) for u in where)
     A = build(np.linspace(1, 0.5, n), seed)
     A = np.asfortranarray(A) if fortran else A
@@ -800,6 +813,120 @@ def test_symmetry_and_finiteness_are_checked_at_every_position(n, seed, where, f
         A[i, j] = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}[plant]
         with pytest.raises(ValueError, match="A must be finite"):
             top_eigenpairs(A, 1, method="eigh")
+
+
+@settings(max_examples=examples(25))
+@given(n=st.integers(1, 300), seed=seeds, fortran=st.booleans(), sparse=st.booleans())
+def test_the_entrywise_scan_is_numpys_max_asymmetry_exactly(n, seed, fortran, sparse):
+    """_max_asymmetry (tiled, transposing, torch) against numpy's max|A - A^T| on a general A: both compute
+    each difference a_ij - a_ji by one correctly rounded subtraction and take exact maxima, so they agree
+    to the bit.  ``sparse``: one drawn pair differs (in either direction, so a scan that kept only
+    positive or only negative differences misses it in one of them), the rest of A symmetric; otherwise A
+    has independent entries and every block row of the scan holds differences of both signs."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, n))
+    if sparse:
+        A = (A + A.T) / 2
+        i, j = rng.integers(0, n, 2)
+        A[i, j] += rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)
+    A = np.asfortranarray(A) if fortran else A
+    assert eigen._max_asymmetry(A) == np.abs(A - A.T).max()
+
+
+@settings(max_examples=examples(25))
+@given(n=st.integers(2, 300), seed=seeds, where=st.tuples(st.floats(0, 1), st.floats(0, 1)), fortran=st.booleans(),
+       sign=st.sampled_from([-1.0, 1.0]))
+def test_the_probe_accepts_below_its_bound_and_hands_over_above_it(n, seed, where, fortran, sign):
+    """The probe's A x and A^T x agree with long-double products within matmul_rounding(n) |A| |x|.  One
+    asymmetric pair a_ij - a_ji = delta at a drawn position: the probe's |(A x - A^T x)_i| is |delta|
+    whatever the signs x (plus two products' rounding, ~1e-16 n max|A| here), so delta at half the probe's
+    bound probe_asymmetry_rounding(n) n max|A| (numerics.tolerances; max|A| = max A_ii here, a PSD A) is
+    accepted without the entrywise scan, and at twice the bound the scan is called (and accepts: at n <= 300
+    the bound, <= 4e-11 max|A|, is under the entrywise 1e-10).  The scan is replaced by a spy."""
+    i, j = (min(int(u * n), n - 1) for u in where)
+    assume(i != j)
+    A = build(np.linspace(1, 0.5, n), seed)
+    A = np.asfortranarray(A) if fortran else A
+    bound = probe_asymmetry_rounding(n) * n * np.abs(A).max()
+    assert bound < eigen._SYMMETRY_RTOL * np.abs(A).max()
+    x = eigen._probe_signs(n)
+    assert set(np.unique(x)) <= {-1.0, 1.0}
+    rows, columns = (t.numpy() for t in eigen._probe_products(A))
+    exact = A.astype(np.longdouble)
+    allowance = matmul_rounding(n, EPS) * (np.abs(A) @ np.abs(x))
+    assert np.all(np.abs(rows - (exact @ x).astype(float)) <= allowance)
+    assert np.all(np.abs(columns - (exact.T @ x).astype(float)) <= allowance)
+    scans = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eigen, "_max_asymmetry", lambda M: scans.append(M) or 0.0)
+        for factor, scanned in ((0.5, False), (2.0, True)):
+            B = A.copy()
+            B[i, j] += sign * factor * bound
+            scans.clear()
+            assert eigen._check_dense(B)[2] is not scanned
+            assert bool(scans) is scanned
+
+
+def test_a_cyclic_asymmetry_with_zero_row_sums_is_refused():
+    """A + delta (P - P^T), P the cyclic shift: every row of the asymmetry sums to zero, so a probe with x = 1
+    (row sums against column sums) would see nothing; the probe's random signs give |(E x)_i| = delta
+    |x_{i+1} - x_{i-1}| = 2 delta at every i where the two signs differ, and the check refuses it (delta =
+    1e-6 max|A|).  Control: the same check with x = 1 (the probe's signs replaced) accepts it."""
+    n = 50
+    A = build(np.linspace(1, 0.5, n), 8)
+    P = np.roll(np.eye(n), 1, axis=1)
+    skewed = A + 1e-6 * np.abs(A).max() * (P - P.T)
+    assert np.abs(skewed.sum(axis=1) - skewed.sum(axis=0)).max() <= matmul_rounding(n, EPS) * n * np.abs(A).max()
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        top_eigenpairs(skewed, 2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eigen, "_probe_signs", np.ones)
+        assert eigen._check_dense(skewed)[2]
+
+
+def test_the_probe_misses_only_an_asymmetry_built_against_its_signs():
+    """The probe's documented limit (numerics.eigen._check_dense): with E = A - A^T the 3-cycle E_01 = a,
+    E_02 = -a x_1 x_2, E_12 = a x_0 x_2 has E x = 0 exactly for the probe's signs x, so at a = 1e-3 max|A|
+    (10^7 times the entrywise tolerance) the probe accepts it; flip the sign of E_12 and (E x)_1 = -2 a x_0,
+    so the same asymmetry, not matched to x, is refused (by the entrywise rule, once the probe hands over)."""
+    n = 100
+    A = build(np.linspace(1, 0.5, n), 11)
+    x, a = eigen._probe_signs(n), 1e-3 * np.abs(A).max()
+    for flip, accepted in ((1.0, True), (-1.0, False)):
+        B = A.copy()
+        B[0, 1] += a
+        B[0, 2] -= a * x[1] * x[2]
+        B[1, 2] += flip * a * x[0] * x[2]
+        assert np.abs(B - B.T).max() > eigen._SYMMETRY_RTOL * np.abs(A).max()
+        if accepted:
+            assert eigen._check_dense(B)[2]
+        else:
+            with pytest.raises(ValueError, match="A must be symmetric"):
+                eigen._check_dense(B)
+
+
+def test_at_n_1024_the_probe_accepts_a_pair_under_its_resolution_and_a_spread_asymmetry_is_refused():
+    """What the probe changes against the entrywise rule alone: at n = 1024 its bound is 4.7e-10 max|A|, so one
+    pair 2.2e-10 max|A| apart (the geometric mean of the two), which the entrywise rule (1e-10) refuses, is
+    accepted: it moves A x by no more than two products' rounding may.  An asymmetry spread over every pair
+    at 1e-9 max|A| adds up in A x (random signs: ~2e-8 max|A| in a typical row, ~50x the bound) and both
+    refuse it."""
+    n = 1024
+    F = np.random.default_rng(9).standard_normal((n, 64))
+    A = F @ F.T
+    A = (A + A.T) / 2
+    scale = np.abs(A).max()
+    relative = np.sqrt(probe_asymmetry_rounding(n) * n * eigen._SYMMETRY_RTOL)
+    assert eigen._SYMMETRY_RTOL < relative < probe_asymmetry_rounding(n) * n
+    pair = A.copy()
+    pair[5, 700] += relative * scale
+    assert eigen._check_dense(pair)[2]
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        eigen._check_entrywise(pair, eigen._SYMMETRY_RTOL, scale)
+    R = np.random.default_rng(10).standard_normal((n, n))
+    spread = A + 1e-9 * scale * (R - R.T) / 2
+    with pytest.raises(ValueError, match="A must be symmetric"):
+        top_eigenpairs(spread, 2)
 
 
 @settings(max_examples=examples(25))
