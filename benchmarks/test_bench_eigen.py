@@ -136,7 +136,7 @@ def test_dense_ntk_input_check(benchmark, n):
     probe A x against A^T x in one pass over A, finiteness and max|A_ii| (K passes the probe, so the
     entrywise scan does not run).  Its floor is one streaming read of A, since the probe reads each entry
     once; its median over the dense case's floor is the share of that case's time / floor that is the
-    check (docs/benchmarks.md: ~0.05 on the Intel Xeon, ~0.2 with the entrywise scan it replaced)."""
+    check (docs/benchmarks.md: 0.08-0.09 on the Intel Xeon, 0.2 with the entrywise scan it replaced)."""
     benchmark.group = f"dense-ntk-input-check-n{n}"
     K = relu_ntk_kernel(n)
     _, _, probed_symmetric = benchmark.pedantic(eigen._check_dense, args=(K,), rounds=DENSE_ROUNDS,

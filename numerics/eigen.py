@@ -169,7 +169,8 @@ valid choices.  k = n: gap_ok is True (the span is the whole space).
 
 Validation: k an int with 1 <= k <= n (TypeError / ValueError naming k); A 2-D square; no NaN/inf
 (checked for dense and LowRank input, and on every output of a LinearOperator); dense A symmetric:
-max|A - A^T| <= 1e-10 max|A| (max|A| over the upper triangle) for float64 (and integer) A, and the
+for float64 (and integer) A, A x = A^T x to two products' rounding for a fixed sign vector x, or else
+max|A - A^T| <= 1e-10 max|A| (``_check_dense``: what the probe accepts beyond the entrywise rule), and the
 same number of units in the last place, 1e-10 eps_A / eps_64, for a lower precision A (float32:
 5.4e-2: a Gram formed in float32 from P parameters differs from its transpose by ~sqrt(P) eps_32
 relative to max|A| with a worst case P eps_32, 1e-3 and more at P ~ 1e8, and A is only known to its
