@@ -22,7 +22,9 @@ Convention for every benchmarks/test_bench_*.py:
     that slows its products as much as its rounds does not count as its overhead.  t/floor is the
     tracked figure (targets, ``--compare``);
   * accuracy keys, when a case sets them in ``extra_info``, are printed: eig_rel_err, sin_angle,
-    max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS).
+    max_residual (the certificate), matvecs (and any key listed in ACCURACY_KEYS);
+  * ``extra_info["layers"]``, [name, seconds, MACs] per step, is printed after the table as that case's
+    per-layer breakdown (the structured ResNet-18 Grams: time and multiply-adds of every layer).
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
 and read bandwidth; it heads the table.
 ``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes on
@@ -46,6 +48,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from numerics.structured_ntk import GramProfile, LayerCost
 
 #: the environment variable that carries ``--device`` to the benchmark modules (``bench_device``)
 DEVICE_VARIABLE = "SHORTCUT_NTK_BENCH_DEVICE"
@@ -174,6 +178,20 @@ def format_ratio_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def format_layer_tables(data: dict) -> str:
+    """The per-layer breakdowns that cases recorded as ``extra_info["layers"]`` (one [name, seconds, MACs] per
+    step of their last round: the structured ResNet-18 Grams' numerics.structured_ntk.GramProfile rows), one
+    table per case in GramProfile.table's layout (seconds, GMAC, GFLOP/s, share of the time, then the total);
+    "" when no case recorded one."""
+    tables = []
+    for bench in data["benchmarks"]:
+        layers = bench.get("extra_info", {}).get("layers")
+        if layers:
+            profile = GramProfile([LayerCost(name, seconds, macs, (0, 0, 0)) for name, seconds, macs in layers])
+            tables.append(f"per-layer breakdown of {bench['fullname']} (its last round)\n{profile.table()}")
+    return "\n\n".join(tables)
+
+
 def compare(new: dict, old: dict, factor: float = DEFAULT_FACTOR) -> tuple[str, list[str]]:
     """Per case present in both runs: time / floor new over old (median time new over old when either
     run has no floor for it); the cases whose figure grew by more than ``factor``.  The two machine
@@ -235,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(machine_line(data))
     print(format_ratio_table(ratio_rows(data)))
+    layers = format_layer_tables(data)
+    if layers:
+        print(f"\n{layers}")
     if args.json:
         print(f"\nbenchmark JSON kept in {json_path}")
     if args.compare is not None:

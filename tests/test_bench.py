@@ -37,7 +37,7 @@ def run_data(scale=1.0, block_time=0.3, gemm=40.0, floorless=True):
     ``floorless`` a third case, in a group of its own, without a floor."""
     cases = [case("b.py::test_eigh_baseline", 9.0 * scale, role="baseline", floor=1.0 * scale),
              case("b.py::test_block", block_time * scale, role="ours", floor=0.2 * scale, best=0.26 * scale,
-                  eig_rel_err=1e-16, matvecs=231)]
+                  eig_rel_err=1e-16, matvecs=231, layers=[["capture", 0.5, 2 * 10**9], ["conv1", 0.25, 10**9]])]
     return {"machine_floor": {"gemm_gflops": gemm / scale, "gemm_shape": "1024x1024x1024", "read_gb_per_s": 12.0},
             "benchmarks": cases + ([case(LONG, 2.0 * scale, group="h")] if floorless else [])}
 
@@ -62,6 +62,24 @@ def test_the_table_prints_full_names_floors_and_accuracy():
     assert "floor = work of test_block" in table and "matvecs=231" in table
     assert "GEMM 40 GFLOP/s at 1024x1024x1024" in bench.machine_line(data)
     assert "not recorded" in bench.machine_line({"benchmarks": []})
+
+
+def test_a_cases_per_layer_breakdown_is_printed_after_the_table(fake_pytest, capsys):
+    """extra_info["layers"] ([name, seconds, MACs] per step) as a table: GFLOP/s = 2 MACs / seconds (capture:
+    2 * 2e9 / 0.5 s = 8.0), the share of the case's summed time (0.5 / 0.75 = 66.7%), then the total; printed
+    by ``main`` after the ratio table, and nothing for a run whose cases recorded none."""
+    assert bench.format_layer_tables(run_data()).splitlines() == [
+        "per-layer breakdown of b.py::test_block (its last round)",
+        "layer                     seconds      GMAC  GFLOP/s time %",
+        "capture                     0.500      2.00      8.0   66.7",
+        "conv1                       0.250      1.00      8.0   33.3",
+        "total                       0.750      3.00      8.0  100.0"]
+    without = run_data()
+    del without["benchmarks"][1]["extra_info"]["layers"]
+    assert bench.format_layer_tables(without) == ""
+    assert bench.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.index("group g") < out.index("per-layer breakdown of b.py::test_block") < out.index("total   ")
 
 
 def test_compare_tracks_time_per_floor_not_time():
