@@ -27,7 +27,7 @@ Convention for every benchmarks/test_bench_*.py:
     per-layer breakdown (the structured ResNet-18 Grams: time and multiply-adds of every layer).
 The JSON's ``machine_floor`` (written by benchmarks/conftest.py) is the machine's reference GEMM rate
 and read bandwidth; it heads the table.
-``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 4-8 minutes on
+``--full`` sets SHORTCUT_NTK_BENCH_FULL=1 (the larger sizes); ``--quick`` (default) takes 3-8 minutes on
 2 cores (docs/benchmarks.md keeps the measured runs). ``--device cuda`` (SHORTCUT_NTK_BENCH_DEVICE, read
 by ``bench_device()``) runs the torch cases (the MLP and ResNet-18 NTKs) on the GPU, timed in
 synchronised wall seconds (numerics/clock.py) after one untimed warm-up round (``warmup_rounds``), their

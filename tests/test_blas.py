@@ -6,8 +6,6 @@ the inner length (numerics.tolerances.matmul_rounding); the choice against the r
 (numpy only when NUMPY_MARGIN times faster), with the probe's timings replaced by given ones; and
 ``self_gram`` (syrk through numpy) against the same long-double product of a with its transpose.
 """
-
-
 import numpy as np
 import pytest
 import torch

@@ -6,7 +6,6 @@ degenerate (whole eigenspaces of multiplicity up to 6) or rank-deficient, times 
 Every comparison is relative to lambda_1, and every subspace check is the Davis-Kahan bound
 sin(angle) <= (||R_ours||_F + ||R_numpy||_F) / gap, with R = A V - V diag(values) recomputed here.
 """
-
 from fractions import Fraction
 from types import SimpleNamespace
 
