@@ -441,9 +441,9 @@ def _check_dense(A) -> tuple[np.ndarray, float, bool]:
     asymmetry spread over many rows is seen all but surely.  The signs are fixed, so an E built against them
     (E x = 0: a 3-cycle E_01 = a, E_02 = -a x_1 x_2, E_12 = a x_0 x_2 and its mirror) passes whatever its
     size: the probe guards against accidental asymmetry, not adversarial.  A NaN/inf entry makes its row's
-    y_i NaN/inf (x_j = +-1), so the probe finds it.  max|A| is bounded
-    below by max|A_ii|, which a PSD matrix attains (|A_ij| <= sqrt(A_ii A_jj)); the full maximum is read only
-    when that bound does not already pass.  Measured (n = 4096 ReLU-NTK, one thread, Intel Xeon, 2026-12-05):
+    y_i NaN/inf (x_j = +-1), so the probe finds it.  max|A| is bounded below by max|A_ii|, which a PSD
+    matrix attains (|A_ij| <= sqrt(A_ii A_jj)); the full maximum is read only when that bound does not
+    already pass.  Measured (n = 4096 ReLU-NTK, one thread, Intel Xeon, 2026-12-05):
     the probe 8.1-8.8 ms against 31-33 ms for the entrywise scan and 6 ms for a read of A.
 
     A lower-precision A (eps_A > eps_64) is judged entrywise, max|A - A^T| <= 1e-10 (eps_A / eps_64) max|A|,
